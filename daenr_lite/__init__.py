@@ -1,0 +1,82 @@
+"""daenr-lite: deep auto-encoders that share representations with mouse V1 (DAE-NR), for teaching.
+
+The public API is flat::
+
+    from daenr_lite import load_dataset, DAENR, fit, evaluate
+
+Names are imported lazily, so ``import daenr_lite`` stays fast (torch loads on first use of a model).
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> submodule that defines it
+_EXPORTS: dict[str, str] = {
+    # data
+    "load_dataset": "daenr_lite.data",
+    "NeuralDataset": "daenr_lite.data",
+    "GroundTruth": "daenr_lite.data",
+    "DatasetError": "daenr_lite.data",
+    "available_datasets": "daenr_lite.data",
+    "default_data_dir": "daenr_lite.data",
+    # configuration
+    "ModelConfig": "daenr_lite.config",
+    "TrainConfig": "daenr_lite.config",
+    # models
+    "Encoder": "daenr_lite.models",
+    "Decoder": "daenr_lite.models",
+    "FactorizedReadout": "daenr_lite.models",
+    "DAE": "daenr_lite.models",
+    "CNNFR": "daenr_lite.models",
+    "DAENR": "daenr_lite.models",
+    "build_model": "daenr_lite.models",
+    # losses
+    "poisson_loss": "daenr_lite.losses",
+    "reconstruction_loss": "daenr_lite.losses",
+    "joint_loss": "daenr_lite.losses",
+    # metrics
+    "mse": "daenr_lite.metrics",
+    "psnr": "daenr_lite.metrics",
+    "ssim": "daenr_lite.metrics",
+    "per_neuron_corr": "daenr_lite.metrics",
+    "single_trial_corr": "daenr_lite.metrics",
+    "oracle_corr": "daenr_lite.metrics",
+    "feve": "daenr_lite.metrics",
+    "ground_truth_ceiling": "daenr_lite.metrics",
+    # training
+    "fit": "daenr_lite.training",
+    "evaluate": "daenr_lite.training",
+    "predict": "daenr_lite.training",
+    "set_seed": "daenr_lite.training",
+    "get_device": "daenr_lite.training",
+    "save_model": "daenr_lite.training",
+    "load_model": "daenr_lite.training",
+    "TrainingDiverged": "daenr_lite.training",
+    # similarity
+    "neuron_significance": "daenr_lite.similarity",
+    "rsa": "daenr_lite.similarity",
+    "linear_cka": "daenr_lite.similarity",
+    "linear_predictivity": "daenr_lite.similarity",
+    "layer_profile": "daenr_lite.similarity",
+    # experiments mirroring the paper
+    "significant_neuron_counts": "daenr_lite.experiments",
+    "significant_vs_insignificant": "daenr_lite.experiments",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'daenr_lite' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
