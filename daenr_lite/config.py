@@ -1,0 +1,205 @@
+"""Default hyper-parameters of every model and of training: the ONE place where they live.
+
+Two dataclasses:
+
+- :class:`ModelConfig` — architecture (channels, kernels, strides, activation, readout settings).
+- :class:`TrainConfig` — optimisation (learning rate, batch size, early stopping, loss weighting, ...).
+
+Every field is overridable, either by building a config (``TrainConfig(lr=3e-3)``), with
+:meth:`~TrainConfig.replace` (``cfg.replace(batch_size=32)``) or by keyword in the functions that take a
+config (``fit(model, data, lr=3e-3)``, ``build_model("dae", data, encoder_channels=(8, 16, 16, 8))``).
+An unknown keyword raises a ``ValueError`` that lists the valid names.
+
+The paper (Ran et al. 2021) publishes none of these numbers; the defaults were tuned on the simulated
+dataset (``benchmarks/bench_models.py``) to train to convergence in about a minute or two on 2 CPU cores.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+__all__ = ["ModelConfig", "TrainConfig"]
+
+_C = TypeVar("_C", bound="_ConfigMixin")
+
+
+class _ConfigMixin:
+    """Shared helpers: keyword overrides with validation, and dict round trips."""
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+
+    @classmethod
+    def _check_names(cls, names: Any) -> None:
+        valid = cls.field_names()
+        unknown = sorted(set(names) - set(valid))
+        if unknown:
+            raise ValueError(
+                f"unknown {cls.__name__} option(s) {unknown}; valid options are: {', '.join(valid)}."
+            )
+
+    def replace(self: _C, **overrides: Any) -> _C:
+        """A copy with the given fields changed (unknown names raise ``ValueError`` listing valid ones)."""
+        self._check_names(overrides)
+        return dataclasses.replace(self, **overrides)  # type: ignore[type-var]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of primitives (tuples become lists), safe for JSON and ``torch.load(weights_only=True)``."""
+        out = {}
+        for name in self.field_names():
+            value = getattr(self, name)
+            out[name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    @classmethod
+    def from_dict(cls: type[_C], values: dict[str, Any]) -> _C:
+        """Inverse of :meth:`to_dict` (lists become tuples where the default is a tuple)."""
+        cls._check_names(values)
+        defaults = cls()
+        kwargs = {}
+        for name, value in values.items():
+            if isinstance(getattr(defaults, name), tuple) and isinstance(value, list):
+                value = tuple(value)
+            kwargs[name] = value
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class ModelConfig(_ConfigMixin):
+    """Architecture of the DAE / DAE-NR encoder+decoder, the CNN-FR core and the factorized readout.
+
+    Attributes
+    ----------
+    encoder_channels, encoder_kernels, encoder_strides :
+        Four conv layers h1..h4 of the auto-encoder (padding ``kernel // 2``). The defaults map a 31x31
+        image to h1 16x31x31, h2 32x16x16, h3 32x8x8, h4 8x4x4 = 128 numbers (7.5x fewer than 961 pixels).
+        The decoder mirrors them with transposed convolutions.
+    core_channels, core_kernels, core_padding :
+        Four conv layers of the CNN-FR core (stride 1). Klindt et al. 2017 style: a large first kernel, then
+        3x3; ``"valid"`` padding (31 -> 23 -> 21 -> 19 -> 17) keeps the maps at full resolution without
+        zero-padded borders.
+    activation : ``"elu"``, ``"softplus"`` or ``"relu"``, after batch norm in every conv layer.
+    batch_norm : batch normalisation after every conv layer (not on the reconstruction output).
+    readout_positive : constrain readout masks and feature weights to be non-negative.
+    readout_l1 : weight of the L1 penalty on each neuron's mask x feature outer product.
+    readout_nonlinearity : ``"elu1"`` (ELU + 1) or ``"softplus"``; keeps predicted rates >= 0.
+    readout_init_scale : scale of the random initial readout weights (small, so that the initial
+        prediction is the bias = mean response).
+    """
+
+    encoder_channels: tuple[int, ...] = (16, 32, 32, 8)
+    encoder_kernels: tuple[int, ...] = (5, 3, 3, 3)
+    encoder_strides: tuple[int, ...] = (1, 2, 2, 2)
+    core_channels: tuple[int, ...] = (32, 32, 32, 32)
+    core_kernels: tuple[int, ...] = (9, 3, 3, 3)
+    core_padding: str = "valid"
+    activation: str = "elu"
+    batch_norm: bool = True
+    readout_positive: bool = True
+    readout_l1: float = 0.01
+    readout_nonlinearity: str = "elu1"
+    readout_init_scale: float = 0.1
+
+    def __post_init__(self) -> None:
+        for prefix in ("encoder", "core"):
+            lengths = {
+                name: len(getattr(self, name))
+                for name in self.field_names()
+                if name.startswith(prefix) and isinstance(getattr(self, name), (tuple, list))
+            }
+            if set(lengths.values()) != {4}:
+                raise ValueError(f"{prefix} layer settings must each list exactly 4 layers (h1..h4); got {lengths}.")
+        for name in ("encoder_channels", "encoder_kernels", "encoder_strides", "core_channels", "core_kernels"):
+            values = getattr(self, name)
+            object.__setattr__(self, name, tuple(int(v) for v in values))
+            if any(v < 1 for v in getattr(self, name)):
+                raise ValueError(f"{name} must be positive integers; got {values}.")
+        if any(k % 2 == 0 for k in self.encoder_kernels):
+            raise ValueError(f"encoder_kernels must be odd (for symmetric padding); got {self.encoder_kernels}.")
+        if self.core_padding not in ("valid", "same"):
+            raise ValueError(f"core_padding must be 'valid' or 'same'; got {self.core_padding!r}.")
+        if self.activation not in ("elu", "softplus", "relu"):
+            raise ValueError(f"activation must be 'elu', 'softplus' or 'relu'; got {self.activation!r}.")
+        if self.readout_nonlinearity not in ("elu1", "softplus"):
+            raise ValueError(f"readout_nonlinearity must be 'elu1' or 'softplus'; got {self.readout_nonlinearity!r}.")
+        if self.readout_l1 < 0:
+            raise ValueError(f"readout_l1 must be >= 0; got {self.readout_l1}.")
+
+
+@dataclass(frozen=True)
+class TrainConfig(_ConfigMixin):
+    """Optimisation settings of :func:`daenr_lite.fit`.
+
+    Attributes
+    ----------
+    lr : initial Adam learning rate.
+    weight_decay : Adam L2 weight decay.
+    batch_size : images per optimisation step.
+    max_epochs : hard cap on passes over the training split.
+    patience : stop after this many epochs without a validation-loss improvement (best weights restored).
+    min_delta : an improvement must lower the validation loss by more than this (relative, e.g. 1e-4).
+    lr_decay_factor, lr_patience, min_lr : ``ReduceLROnPlateau`` on the validation loss.
+    lam : weight of the response term in the DAE-NR objective ``MSE + lam * (Poisson + readout L1)``.
+        The Poisson loss is summed over neurons and the MSE averaged over pixels, hence the small value.
+    val_fraction : share of the training images held out for early stopping.
+    seed : seeds the split, the initialisation-independent shuffling and (via :func:`set_seed`) torch.
+    max_seconds : optional wall-clock budget; training stops (best weights restored) when exceeded.
+    normalize_inputs : standardise input images with the training split's mean/std (stored in the model).
+    """
+
+    lr: float = 3e-3
+    weight_decay: float = 0.0
+    batch_size: int = 64
+    max_epochs: int = 60
+    patience: int = 6
+    min_delta: float = 1e-4
+    lr_decay_factor: float = 0.3
+    lr_patience: int = 2
+    min_lr: float = 1e-5
+    lam: float = 1e-3
+    val_fraction: float = 0.2
+    seed: int = 0
+    max_seconds: float | None = None
+    normalize_inputs: bool = True
+
+    def __post_init__(self) -> None:
+        checks = {
+            "lr": self.lr > 0,
+            "batch_size": int(self.batch_size) >= 1,
+            "max_epochs": int(self.max_epochs) >= 1,
+            "patience": int(self.patience) >= 1,
+            "lr_decay_factor": 0 < self.lr_decay_factor < 1,
+            "lr_patience": int(self.lr_patience) >= 0,
+            "min_lr": self.min_lr >= 0,
+            "lam": self.lam >= 0,
+            "val_fraction": 0 < self.val_fraction < 1,
+            "weight_decay": self.weight_decay >= 0,
+            "min_delta": self.min_delta >= 0,
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            raise ValueError(
+                "invalid TrainConfig value(s): "
+                + ", ".join(f"{name}={getattr(self, name)!r}" for name in bad)
+                + " (need lr, batch_size, max_epochs, patience > 0; 0 < lr_decay_factor < 1; "
+                "0 < val_fraction < 1; lam, min_lr, weight_decay, min_delta >= 0)."
+            )
+
+    @classmethod
+    def quick(cls, **overrides: Any) -> "TrainConfig":
+        """Preset for notebooks in CI: a few epochs at a higher learning rate (<= ~20 s per model on 2 CPU cores).
+
+        The models are far from converged but clearly better than chance; see ``benchmarks/bench_models.py``.
+        """
+        return cls(lr=5e-3, batch_size=64, max_epochs=6, patience=3, lr_patience=1).replace(**overrides)
+
+    @classmethod
+    def auto(cls, **overrides: Any) -> "TrainConfig":
+        """:meth:`quick` when the environment variable ``DAENR_QUICK`` is ``"1"`` (as in CI), else the defaults."""
+        if os.environ.get("DAENR_QUICK", "0") == "1":
+            return cls.quick(**overrides)
+        return cls().replace(**overrides)
+

@@ -1,0 +1,77 @@
+"""`Encoder`: four conv layers whose outputs h1..h4 are the representations compared with V1."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from ..config import ModelConfig
+from .layers import conv_block, conv_output_size
+
+__all__ = ["Encoder"]
+
+
+class Encoder(nn.Module):
+    """Four ``conv -> batch norm -> activation`` layers; ``forward`` returns ``[h1, h2, h3, h4]``.
+
+    Parameters
+    ----------
+    image_shape : (height, width) of the input images.
+    config : architecture; by default the auto-encoder layers ``config.encoder_*`` (padding ``kernel // 2``).
+    channels, kernels, strides : override the config's encoder layers (the CNN-FR core uses this).
+    padding : ``"same"`` (``kernel // 2``) or ``"valid"`` (no padding).
+
+    Attributes
+    ----------
+    output_shapes : list of 4 ``(channels, height, width)`` tuples, the shapes of h1..h4 for one image.
+    """
+
+    def __init__(
+        self,
+        image_shape: Sequence[int] = (31, 31),
+        config: ModelConfig | None = None,
+        *,
+        channels: Sequence[int] | None = None,
+        kernels: Sequence[int] | None = None,
+        strides: Sequence[int] | None = None,
+        padding: str = "same",
+    ) -> None:
+        super().__init__()
+        self.config = config or ModelConfig()
+        self.image_shape = (int(image_shape[0]), int(image_shape[1]))
+        self.channels = tuple(channels or self.config.encoder_channels)
+        self.kernels = tuple(kernels or self.config.encoder_kernels)
+        self.strides = tuple(strides or self.config.encoder_strides)
+        if not len(self.channels) == len(self.kernels) == len(self.strides) == 4:
+            raise ValueError("the encoder needs exactly 4 channels, kernels and strides (layers h1..h4).")
+        if padding not in ("same", "valid"):
+            raise ValueError(f"padding must be 'same' or 'valid'; got {padding!r}.")
+        self.paddings = tuple(k // 2 if padding == "same" else 0 for k in self.kernels)
+
+        shapes = []
+        h, w = self.image_shape
+        for c, k, s, p in zip(self.channels, self.kernels, self.strides, self.paddings):
+            h, w = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
+            if h < 1 or w < 1:
+                raise ValueError(
+                    f"images of {self.image_shape[0]}x{self.image_shape[1]} pixels are too small for encoder "
+                    f"kernels {self.kernels} / strides {self.strides} / padding {padding!r}; use larger images "
+                    "or smaller kernels/strides in ModelConfig."
+                )
+            shapes.append((c, h, w))
+        self.output_shapes: list[tuple[int, int, int]] = shapes
+
+        in_channels = [1, *self.channels[:-1]]
+        self.layers = nn.ModuleList(
+            conv_block(i, o, k, s, p, self.config.activation, self.config.batch_norm)
+            for i, o, k, s, p in zip(in_channels, self.channels, self.kernels, self.strides, self.paddings)
+        )
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """x : (batch, 1, H, W) (already normalised) -> [h1, ..., h4], each (batch, C_i, H_i, W_i)."""
+        features = []
+        for layer in self.layers:
+            x = layer(x)
+            features.append(x)
+        return features
