@@ -1,0 +1,167 @@
+"""The ``daenr-lite`` command line.
+
+Subcommands::
+
+    daenr-lite run-notebooks [--quick|--full] [--output DIR] [--only 00,03] [--device auto|cpu|cuda]
+                             [--seed N] [--dataset simulated|antolik2016] [--region R] [--notebooks DIR]
+    daenr-lite download antolik2016 [--dest DIR]
+    daenr-lite sync-notebooks [--notebooks DIR] [--only 00,03] [--no-execute]
+    daenr-lite info
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["main", "build_parser"]
+
+
+def _only_list(text: str) -> list[str]:
+    items = [part.strip() for part in text.split(",") if part.strip()]
+    if not items or not all(item.isdigit() for item in items):
+        raise argparse.ArgumentTypeError(f"--only expects notebook numbers separated by commas, e.g. 00,03; got {text!r}")
+    return [f"{int(item):02d}" for item in items]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="daenr-lite",
+        description="DAE-NR teaching package: run the notebook series, download the real recordings.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    run = sub.add_parser("run-notebooks", help="execute the notebook series into a run folder (HTML + summary)")
+    mode = run.add_mutually_exclusive_group()
+    mode.add_argument("--quick", dest="quick", action="store_true", default=True,
+                      help="short setting: a few seconds of training per model, fine on a laptop CPU (default)")
+    mode.add_argument("--full", dest="quick", action="store_false",
+                      help="full setting: paper-like training lengths; meant for a GPU")
+    run.add_argument("--output", type=Path, default=None, help="run folder (default: runs/<timestamp>/)")
+    run.add_argument("--only", type=_only_list, default=None, help="notebook numbers to run, e.g. 00,03")
+    run.add_argument("--device", default="auto", help="auto (CUDA/MPS when available), cpu, cuda, cuda:1, mps")
+    run.add_argument("--seed", type=int, default=0, help="random seed for data splits and training (default 0)")
+    run.add_argument("--dataset", choices=["simulated", "antolik2016"], default="simulated",
+                     help="simulated V1 population (default) or the real recordings (download them first)")
+    run.add_argument("--region", type=int, choices=[1, 2, 3], default=1, help="recording region (default 1)")
+    run.add_argument("--notebooks", type=Path, default=None, help="folder of NN_name.ipynb notebooks")
+    run.add_argument("--no-html", dest="html", action="store_false", help="skip the HTML export")
+    run.add_argument("--keep-going", action="store_true", help="run the remaining notebooks after a failure")
+
+    download = sub.add_parser("download", help="download a real dataset (needs internet)")
+    download.add_argument("dataset", choices=["antolik2016"], help="dataset to download")
+    download.add_argument("--dest", type=Path, default=None,
+                          help="target folder (default: the daenr-lite data folder, DAENR_DATA_DIR)")
+
+    sync = sub.add_parser("sync-notebooks", help="regenerate notebooks/*.ipynb from the paired .py files")
+    sync.add_argument("--notebooks", type=Path, default=None, help="folder of NN_name.py notebooks (default ./notebooks)")
+    sync.add_argument("--only", type=_only_list, default=None, help="notebook numbers, e.g. 00,03")
+    sync.add_argument("--no-execute", dest="execute", action="store_false",
+                      help="do not execute notebooks to refresh the outputs of NBVAL_CHECK_OUTPUT cells")
+
+    sub.add_parser("info", help="print versions and the compute device")
+    return parser
+
+
+def _cmd_run_notebooks(args: argparse.Namespace) -> int:
+    from .runner import run_notebooks
+
+    try:
+        series = run_notebooks(
+            quick=args.quick, output_dir=args.output, only=args.only, device=args.device, seed=args.seed,
+            dataset=args.dataset, region=args.region, notebooks_dir=args.notebooks, html=args.html,
+            stop_on_error=not args.keep_going,
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print()
+    print(series.table())
+    print(f"\nexecuted notebooks, HTML and summary.json in {series.output_dir}")
+    if not series.ok:
+        failure = series.failure
+        if failure is not None:
+            print("\nerror: " + failure.describe(), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_download(args: argparse.Namespace) -> int:
+    try:
+        from data_download import download_antolik2016
+    except ImportError as exc:
+        print(f"error: the download code is not available ({exc}); reinstall daenr-lite with pip install -e .",
+              file=sys.stderr)
+        return 2
+    try:
+        path = download_antolik2016(args.dest) if args.dest is not None else download_antolik2016()
+    except Exception as exc:  # network / checksum problems: say what happened, exit non-zero
+        print(f"error: download failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(f"antolik2016 recordings ready in {path}")
+    return 0
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from .runner import sync_notebooks
+
+    try:
+        sync_notebooks(args.notebooks, only=args.only, execute_checked=args.execute)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _cmd_info(_args: argparse.Namespace) -> int:
+    from importlib.metadata import PackageNotFoundError, version
+
+    import daenr_lite
+
+    lines = {"daenr-lite": daenr_lite.__version__, "python": platform.python_version(), "platform": platform.platform()}
+    for package in ("torch", "numpy", "matplotlib", "ipywidgets", "jupyterlab", "papermill", "jupytext"):
+        try:
+            lines[package] = version(package)
+        except PackageNotFoundError:
+            lines[package] = "not installed"
+    try:
+        import torch
+
+        lines["cuda available"] = str(torch.cuda.is_available())
+        if torch.cuda.is_available():
+            lines["cuda device"] = torch.cuda.get_device_name(0)
+        mps = getattr(torch.backends, "mps", None)
+        lines["mps available"] = str(bool(mps and mps.is_available()))
+        try:
+            lines["default device"] = str(daenr_lite.get_device())
+        except Exception as exc:  # training module missing or broken: still print the rest
+            lines["default device"] = f"unknown ({type(exc).__name__}: {exc})"
+    except ImportError:
+        pass
+    try:
+        lines["data folder"] = str(daenr_lite.default_data_dir())
+    except Exception as exc:
+        lines["data folder"] = f"unknown ({type(exc).__name__})"
+    width = max(len(k) for k in lines)
+    for key, value in lines.items():
+        print(f"{key.ljust(width)}  {value}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``daenr-lite`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    handlers = {
+        "run-notebooks": _cmd_run_notebooks,
+        "download": _cmd_download,
+        "sync-notebooks": _cmd_sync,
+        "info": _cmd_info,
+    }
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

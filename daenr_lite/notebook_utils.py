@@ -1,0 +1,103 @@
+"""Small helpers the teaching notebooks share: recording key metrics and reading them back.
+
+Every notebook writes the numbers it wants checked (by the tests, and by ``daenr-lite run-notebooks``'
+summary table) into ``OUTPUT_DIR/metrics_NN.json`` with :func:`record_metrics`. The files are plain JSON
+so a student can open them, and the runner can collect them without importing anything from the kernel.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "record_metrics",
+    "load_metrics",
+    "metrics_path",
+    "output_dir",
+    "env_flag",
+]
+
+_NOTEBOOK_ID = re.compile(r"^[0-9]{2}$")
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """Read a boolean environment variable (``"1"``, ``"true"``, ``"yes"`` mean True)."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def output_dir(path: str | os.PathLike[str]) -> Path:
+    """Create (if needed) and return the folder a notebook writes its metrics and figures to."""
+    folder = Path(path).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def metrics_path(output_dir: str | os.PathLike[str], notebook: str | int) -> Path:
+    """``output_dir/metrics_NN.json`` for notebook ``NN`` (an int or a two-digit string)."""
+    notebook_id = f"{int(notebook):02d}" if isinstance(notebook, int) else str(notebook)
+    if not _NOTEBOOK_ID.match(notebook_id):
+        raise ValueError(
+            f"notebook id {notebook!r} is not a two-digit number; pass the notebook's prefix, e.g. '01' or 1."
+        )
+    return Path(output_dir) / f"metrics_{notebook_id}.json"
+
+
+def _to_json(value: Any, key: str) -> Any:
+    """numpy / torch scalars and arrays -> plain Python; NaN/inf -> None (JSON has no NaN)."""
+    if hasattr(value, "detach"):  # torch tensor
+        value = value.detach().cpu().numpy()
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _to_json(v, f"{key}.{k}") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_json(v, key) for v in value]
+    raise ValueError(
+        f"metric {key!r} has type {type(value).__name__}, which cannot be stored as JSON; "
+        "record numbers, strings, lists or dicts of those (e.g. float(x) or x.tolist())."
+    )
+
+
+def record_metrics(output_dir: str | os.PathLike[str], notebook: str | int, /, **metrics: Any) -> Path:
+    """Merge ``metrics`` into ``output_dir/metrics_NN.json`` and return the file's path.
+
+    Calling it several times from one notebook adds keys (later values replace earlier ones).
+
+    Examples
+    --------
+    >>> record_metrics(OUTPUT_DIR, "01", psnr=21.3, ssim=0.71)  # doctest: +SKIP
+    """
+    if not metrics:
+        raise ValueError("record_metrics got no metrics; pass them as keywords, e.g. record_metrics(d, '01', psnr=21.3).")
+    path = metrics_path(output_dir, notebook)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    current: dict[str, Any] = {}
+    if path.exists():
+        current = json.loads(path.read_text())
+    current.update({key: _to_json(value, key) for key, value in metrics.items()})
+    path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def load_metrics(output_dir: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """All ``metrics_NN.json`` files in ``output_dir`` as ``{"NN": {name: value}}`` (sorted by NN)."""
+    folder = Path(output_dir)
+    result: dict[str, dict[str, Any]] = {}
+    for path in sorted(folder.glob("metrics_*.json")):
+        notebook_id = path.stem.removeprefix("metrics_")
+        if _NOTEBOOK_ID.match(notebook_id):
+            result[notebook_id] = json.loads(path.read_text())
+    return result

@@ -1,0 +1,416 @@
+"""Execute the teaching notebooks end to end (the project's main job) and keep them in sync.
+
+The notebook series lives in ``notebooks/NN_name.py`` (jupytext percent format, the source of truth)
+paired with ``notebooks/NN_name.ipynb`` (what students open). :func:`run_notebooks` executes the
+``.ipynb`` files with papermill, injecting the parameters every notebook declares in its
+``parameters``-tagged cell (``QUICK, SEED, DEVICE, DATASET, REGION, OUTPUT_DIR``), exports each executed
+notebook to HTML and collects the metrics the notebooks record into ``summary.json``.
+:func:`sync_notebooks` regenerates the ``.ipynb`` files from the ``.py`` files.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from .notebook_utils import load_metrics
+
+__all__ = [
+    "NotebookFailure",
+    "NotebookResult",
+    "SeriesResult",
+    "find_notebooks_dir",
+    "list_notebooks",
+    "run_notebooks",
+    "sync_notebooks",
+    "check_pairing",
+    "strip_outputs",
+    "CHECK_OUTPUT_MARK",
+]
+
+#: nbval compares the stored output of cells whose source contains this comment (also in lax mode).
+CHECK_OUTPUT_MARK = "# NBVAL_CHECK_OUTPUT"
+_NOTEBOOK_NAME = re.compile(r"^(\d{2})_[A-Za-z0-9_]+$")
+_SOURCE_LINES_SHOWN = 6
+
+
+# ---------------------------------------------------------------------------------------- discovery
+def find_notebooks_dir(notebooks_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The folder holding the ``NN_name.ipynb`` notebooks.
+
+    Looks at ``notebooks_dir`` if given, else ``./notebooks`` (run from a checkout), else the
+    ``notebooks/`` folder beside the installed package (editable install).
+    """
+    if notebooks_dir is not None:
+        candidates = [Path(notebooks_dir)]
+    else:
+        candidates = [Path.cwd() / "notebooks", Path(__file__).resolve().parent.parent / "notebooks"]
+    for folder in candidates:
+        if folder.is_dir() and any(folder.glob("[0-9][0-9]_*.ipynb")):
+            return folder.resolve()
+    tried = ", ".join(str(c) for c in candidates)
+    raise FileNotFoundError(
+        f"no notebooks (NN_name.ipynb) found in {tried}; run from the root of a daenr-lite checkout "
+        "or pass the folder explicitly (--notebooks DIR / notebooks_dir=...)."
+    )
+
+
+def list_notebooks(notebooks_dir: str | os.PathLike[str], only: Iterable[str | int] | None = None) -> list[Path]:
+    """The series' ``.ipynb`` files in order; ``only`` keeps the given prefixes (e.g. ``["00", "03"]``)."""
+    folder = Path(notebooks_dir)
+    notebooks = sorted(p for p in folder.glob("*.ipynb") if _NOTEBOOK_NAME.match(p.stem))
+    if not notebooks:
+        raise FileNotFoundError(
+            f"no NN_name.ipynb notebooks in {folder}; pass the folder that holds them (--notebooks DIR)."
+        )
+    if only is None:
+        return notebooks
+    wanted = {f"{int(x):02d}" if str(x).strip().isdigit() else str(x).strip() for x in only}
+    available = {p.stem[:2]: p for p in notebooks}
+    unknown = sorted(wanted - set(available))
+    if unknown:
+        raise ValueError(
+            f"unknown notebook number(s) {', '.join(unknown)}; available: {', '.join(sorted(available))} "
+            "(pass e.g. --only 00,03)."
+        )
+    return [p for p in notebooks if p.stem[:2] in wanted]
+
+
+# ---------------------------------------------------------------------------------------- results
+@dataclass
+class NotebookFailure:
+    """Where and why a notebook failed.
+
+    ``cell_index`` counts code and markdown cells from 0 in the *executed* notebook (which has papermill's
+    injected-parameters cell right after the ``parameters`` cell); ``source`` is that cell's code.
+    """
+
+    notebook: str
+    cell_index: int | None
+    execution_count: int | None
+    ename: str
+    evalue: str
+    source: str
+
+    def describe(self) -> str:
+        where = f"cell {self.cell_index}" if self.cell_index is not None else "before any cell ran"
+        if self.execution_count is not None:
+            where += f" (In [{self.execution_count}])"
+        lines = self.source.strip("\n").splitlines()
+        shown = "\n".join("    " + line for line in lines[:_SOURCE_LINES_SHOWN])
+        if len(lines) > _SOURCE_LINES_SHOWN:
+            shown += f"\n    ... ({len(lines) - _SOURCE_LINES_SHOWN} more lines)"
+        text = f"{self.notebook} failed at {where}: {self.ename}: {self.evalue}"
+        return text + (f"\n  cell source:\n{shown}" if shown else "")
+
+
+@dataclass
+class NotebookResult:
+    """One executed notebook: status ``"ok"`` or ``"failed"``, wall time, outputs and recorded metrics."""
+
+    name: str
+    status: str
+    seconds: float
+    executed: Path | None
+    html: Path | None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    failure: NotebookFailure | None = None
+
+
+@dataclass
+class SeriesResult:
+    """A run of the notebook series (see :func:`run_notebooks`)."""
+
+    output_dir: Path
+    parameters: dict[str, Any]
+    notebooks: list[NotebookResult]
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status == "ok" for r in self.notebooks)
+
+    @property
+    def failure(self) -> NotebookFailure | None:
+        return next((r.failure for r in self.notebooks if r.failure is not None), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "seconds": round(self.seconds, 2),
+            "parameters": self.parameters,
+            "notebooks": [
+                {
+                    "name": r.name,
+                    "status": r.status,
+                    "seconds": round(r.seconds, 2),
+                    "executed": None if r.executed is None else r.executed.name,
+                    "html": None if r.html is None else r.html.name,
+                    "metrics": r.metrics,
+                    "failure": None if r.failure is None else r.failure.describe(),
+                }
+                for r in self.notebooks
+            ],
+        }
+
+    def table(self) -> str:
+        """A plain-text table: notebook, status, seconds and its key metrics."""
+        rows = [("notebook", "status", "time", "key metrics")]
+        for r in self.notebooks:
+            shown = ", ".join(f"{k}={_format_value(v)}" for k, v in r.metrics.items() if _is_scalar(v))
+            rows.append((r.name, r.status, f"{r.seconds:.1f} s", shown or "-"))
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        lines = ["  ".join(row[i].ljust(widths[i]) for i in range(3)) + "  " + row[3] for row in rows]
+        lines.insert(1, "-" * min(100, max(len(line) for line in lines)))
+        lines.append(f"total {self.seconds:.1f} s — {'all notebooks ran' if self.ok else 'FAILED'}")
+        return "\n".join(lines)
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (int, float, str, bool)) or value is None
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------- running
+def _default_run_dir() -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / stamp
+
+
+def _failure_from_exception(notebook: str, exc: BaseException) -> NotebookFailure:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return NotebookFailure(
+            notebook=notebook,
+            cell_index=exc.cell_index,
+            execution_count=exc.exec_count,
+            ename=exc.ename,
+            evalue=str(exc.evalue),
+            source=exc.source or "",
+        )
+    return NotebookFailure(notebook, None, None, type(exc).__name__, str(exc), "")
+
+
+def export_html(executed: Path, html_path: Path) -> Path:
+    """Write an HTML rendering of an executed notebook (nbconvert's HTMLExporter)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(str(executed), as_version=4))
+    html_path.write_text(body, encoding="utf-8")
+    return html_path
+
+
+def run_notebooks(
+    *,
+    quick: bool = True,
+    output_dir: str | os.PathLike[str] | None = None,
+    only: Sequence[str | int] | None = None,
+    device: str = "auto",
+    seed: int = 0,
+    dataset: str = "simulated",
+    region: int = 1,
+    notebooks_dir: str | os.PathLike[str] | None = None,
+    html: bool = True,
+    stop_on_error: bool = True,
+    kernel_name: str = "python3",
+    progress: bool = True,
+    echo: Callable[[str], None] | None = print,
+) -> SeriesResult:
+    """Execute the notebook series with papermill into one run folder.
+
+    Parameters
+    ----------
+    quick : run the short (CPU, seconds per model) setting instead of the full one.
+    output_dir : run folder; default ``runs/<timestamp>/``. Gets ``NN_name.ipynb`` (executed),
+        ``NN_name.html``, the notebooks' ``metrics_NN.json`` and figures, and ``summary.json``.
+    only : notebook prefixes to run (``["00", "03"]``); default all.
+    device, seed, dataset, region : injected as ``DEVICE, SEED, DATASET, REGION``.
+    notebooks_dir : folder of ``NN_name.ipynb`` files (see :func:`find_notebooks_dir`).
+    html : also export each executed notebook to HTML.
+    stop_on_error : stop at the first failing notebook (later ones are not run).
+    echo : where progress lines go (``None`` for silence).
+
+    Returns
+    -------
+    SeriesResult; check ``.ok`` and ``.failure`` (the failing notebook and cell).
+    """
+    import papermill as pm
+
+    if dataset not in {"simulated", "antolik2016"}:
+        raise ValueError(f"dataset must be 'simulated' or 'antolik2016', got {dataset!r}.")
+    if int(region) not in (1, 2, 3):
+        raise ValueError(f"region must be 1, 2 or 3, got {region!r}.")
+    say = echo if (progress and echo is not None) else (lambda _msg: None)
+    source_dir = find_notebooks_dir(notebooks_dir)
+    notebooks = list_notebooks(source_dir, only)
+    run_dir = Path(output_dir) if output_dir is not None else _default_run_dir()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = run_dir.resolve()
+    parameters = {
+        "QUICK": bool(quick),
+        "SEED": int(seed),
+        "DEVICE": str(device),
+        "DATASET": str(dataset),
+        "REGION": int(region),
+        "OUTPUT_DIR": str(run_dir),
+    }
+    say(f"Running {len(notebooks)} notebook(s) from {source_dir} into {run_dir} "
+        f"({'quick' if quick else 'full'} setting, device={device}, seed={seed}, {dataset} region {region})")
+    results: list[NotebookResult] = []
+    series_start = time.perf_counter()
+    for number, notebook in enumerate(notebooks, start=1):
+        executed = run_dir / notebook.name
+        say(f"[{number}/{len(notebooks)}] {notebook.stem} ...")
+        start = time.perf_counter()
+        failure = None
+        try:
+            pm.execute_notebook(
+                str(notebook),
+                str(executed),
+                parameters=parameters,
+                kernel_name=kernel_name,
+                cwd=str(source_dir),
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+            )
+        except Exception as exc:  # papermill raises on the first failing cell
+            failure = _failure_from_exception(notebook.stem, exc)
+        seconds = time.perf_counter() - start
+        html_path = None
+        if html and executed.exists():
+            try:
+                html_path = export_html(executed, run_dir / f"{notebook.stem}.html")
+            except Exception as exc:  # an export problem must not hide the notebook's own result
+                say(f"    (HTML export of {notebook.name} failed: {type(exc).__name__}: {exc})")
+        metrics = load_metrics(run_dir).get(notebook.stem[:2], {})
+        status = "ok" if failure is None else "failed"
+        results.append(NotebookResult(notebook.stem, status, seconds, executed if executed.exists() else None,
+                                      html_path, metrics, failure))
+        say(f"[{number}/{len(notebooks)}] {notebook.stem} {status} in {seconds:.1f} s")
+        if failure is not None:
+            say("    " + failure.describe().replace("\n", "\n    "))
+            if stop_on_error:
+                break
+    series = SeriesResult(run_dir, parameters, results, time.perf_counter() - series_start)
+    (run_dir / "summary.json").write_text(json.dumps(series.to_dict(), indent=2) + "\n")
+    return series
+
+
+# ---------------------------------------------------------------------------------------- pairing
+def _cell_key(cell: Any) -> tuple[str, str, tuple[str, ...]]:
+    tags = tuple(sorted(t for t in cell.get("metadata", {}).get("tags", []) if t == "parameters"))
+    return cell["cell_type"], cell["source"].strip(), tags
+
+
+def check_pairing(py_path: str | os.PathLike[str], ipynb_path: str | os.PathLike[str]) -> list[str]:
+    """Differences between a jupytext ``.py`` notebook and its paired ``.ipynb`` (empty list: in sync).
+
+    Compares cell types, sources and the ``parameters`` tag, cell by cell.
+    """
+    import jupytext
+    import nbformat
+
+    py_cells = [_cell_key(c) for c in jupytext.read(str(py_path)).cells]
+    nb_cells = [_cell_key(c) for c in nbformat.read(str(ipynb_path), as_version=4).cells]
+    problems = []
+    if len(py_cells) != len(nb_cells):
+        problems.append(f"{len(py_cells)} cells in {Path(py_path).name} but {len(nb_cells)} in {Path(ipynb_path).name}")
+    for index, (a, b) in enumerate(zip(py_cells, nb_cells)):
+        if a != b:
+            first = a[1].splitlines()[0] if a[1] else "(empty)"
+            problems.append(f"cell {index} differs (.py cell starts {first!r})")
+    return problems
+
+
+def strip_outputs(notebook: Any) -> Any:
+    """Remove outputs, execution counts and run metadata, except outputs of ``# NBVAL_CHECK_OUTPUT`` cells."""
+    for cell in notebook.cells:
+        if cell["cell_type"] != "code":
+            continue
+        cell["execution_count"] = None
+        for key in ("execution", "papermill", "collapsed", "scrolled"):
+            cell["metadata"].pop(key, None)
+        if CHECK_OUTPUT_MARK in cell["source"]:
+            for output in cell.get("outputs", []):
+                if "execution_count" in output:
+                    output["execution_count"] = None
+                output.get("metadata", {}).clear() if isinstance(output.get("metadata"), dict) else None
+        else:
+            cell["outputs"] = []
+    notebook.metadata.pop("widgets", None)
+    notebook.metadata.pop("papermill", None)
+    return notebook
+
+
+def sync_notebooks(
+    notebooks_dir: str | os.PathLike[str] | None = None,
+    *,
+    only: Sequence[str | int] | None = None,
+    execute_checked: bool = True,
+    echo: Callable[[str], None] | None = print,
+) -> list[Path]:
+    """Regenerate ``NN_name.ipynb`` from ``NN_name.py`` (the source of truth) and strip outputs.
+
+    With ``execute_checked``, notebooks containing ``# NBVAL_CHECK_OUTPUT`` cells are executed once in
+    quick mode so those cells' (deterministic) outputs are stored for nbval to compare against.
+    Returns the written ``.ipynb`` paths.
+    """
+    import jupytext
+    import nbformat
+
+    say = echo or (lambda _msg: None)
+    folder = Path(notebooks_dir) if notebooks_dir is not None else Path.cwd() / "notebooks"
+    sources = sorted(p for p in folder.glob("*.py") if _NOTEBOOK_NAME.match(p.stem))
+    if only is not None:
+        wanted = {f"{int(x):02d}" for x in only}
+        sources = [p for p in sources if p.stem[:2] in wanted]
+    if not sources:
+        raise FileNotFoundError(f"no NN_name.py notebooks in {folder}; pass the notebooks folder.")
+    written = []
+    for source in sources:
+        notebook = jupytext.read(str(source))
+        notebook.metadata.setdefault("kernelspec", {"display_name": "Python 3", "language": "python", "name": "python3"})
+        target = source.with_suffix(".ipynb")
+        needs_outputs = execute_checked and any(
+            c["cell_type"] == "code" and CHECK_OUTPUT_MARK in c["source"] for c in notebook.cells
+        )
+        if needs_outputs:
+            notebook = _execute_quick(notebook, folder)
+        strip_outputs(notebook)
+        nbformat.write(notebook, str(target))
+        written.append(target)
+        say(f"wrote {target}" + (" (checked outputs refreshed)" if needs_outputs else ""))
+    return written
+
+
+def _execute_quick(notebook: Any, cwd: Path) -> Any:
+    """Run a notebook in quick mode (outputs to a temporary folder) and return it with outputs."""
+    from nbclient import NotebookClient
+
+    with tempfile.TemporaryDirectory() as tmp:
+        previous = {k: os.environ.get(k) for k in ("DAENR_QUICK", "DAENR_OUTPUT_DIR")}
+        os.environ["DAENR_QUICK"] = "1"
+        os.environ["DAENR_OUTPUT_DIR"] = tmp
+        try:
+            NotebookClient(notebook, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+        finally:
+            for key, value in previous.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    return notebook
