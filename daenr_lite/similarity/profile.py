@@ -1,0 +1,103 @@
+"""`layer_profile`: a similarity measure for each encoder layer h1..h4 of a model, and its plot."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .compare import compare
+
+__all__ = ["layer_features", "layer_profile", "plot_layer_profile"]
+
+
+def layer_features(model: Any, images: Any, batch_size: int = 256) -> list[np.ndarray]:
+    """Each encoder layer's features flattened to ``(stimuli, units)``.
+
+    model : a daenr-lite model (forward returns ``features`` [h1..h4]); images : (stimuli, 1, H, W).
+    Returns a list of 4 arrays ``(stimuli, C_i * H_i * W_i)``.
+    """
+    from ..training import predict
+
+    feats = predict(model, images, batch_size=batch_size, features=True)["features"]
+    return [f.reshape(f.shape[0], -1) for f in feats]
+
+
+def layer_profile(
+    model: Any,
+    dataset: Any,
+    measure: str = "cka",
+    layers: Sequence[int] = (1, 2, 3, 4),
+    n_permutations: int = 1000,
+    n_splits: int = 20,
+    seed: int = 0,
+    progress: bool = True,
+    **measure_kwargs: Any,
+) -> list[dict[str, Any]]:
+    """The similarity between every encoder layer and the recorded neurons, with null and ceiling.
+
+    Parameters
+    ----------
+    model : trained daenr-lite model (DAE, DAE-NR, CNN-FR, or a LayerProbe).
+    dataset : NeuralDataset; features are computed on ``dataset.test_images`` and compared with
+        ``dataset.test_responses`` (repeats used for the noise ceiling).
+    measure : ``"cka"``, ``"rsa"`` or ``"predictivity"`` (see :func:`daenr_lite.similarity.compare`).
+    layers : which of h1..h4 (1-based).
+    n_permutations, n_splits, seed, **measure_kwargs : passed to :func:`~daenr_lite.similarity.compare`
+        (the same seed for every layer, so the layers share folds and split-halves).
+    progress : tqdm bar over layers.
+
+    Returns
+    -------
+    Tidy table, one dict per layer: ``layer`` ("h1".."h4"), ``layer_index`` (1..4), ``n_units``,
+    ``value``, ``ceiling``, ``normalized``, ``null_mean``, ``null_95``, ``p_value``, ``measure``, ...
+    (``pandas.DataFrame(table)`` turns it into a data frame).
+    """
+    from tqdm.auto import tqdm
+
+    bad = [layer for layer in layers if layer not in (1, 2, 3, 4)]
+    if bad or not len(layers):
+        raise ValueError(f"layers must be a non-empty subset of 1, 2, 3, 4 (h1..h4); got {tuple(layers)}.")
+    feats = layer_features(model, dataset.test_images)
+    table = []
+    for layer in tqdm(list(layers), desc=f"{measure} per layer", disable=not progress, leave=False):
+        result = compare(
+            feats[layer - 1], dataset.test_responses, measure, n_permutations=n_permutations,
+            n_splits=n_splits, seed=seed, **measure_kwargs,
+        )
+        table.append({"layer": f"h{layer}", "layer_index": int(layer), "n_units": int(feats[layer - 1].shape[1]), **result})
+    return table
+
+
+def plot_layer_profile(table: Sequence[dict[str, Any]], ax: Any = None, label: str | None = None) -> Any:
+    """Plot a :func:`layer_profile` table: the measure per layer, the noise ceiling, and chance.
+
+    The grey band reaches from the bottom of the axis to the 95th percentile of the permutation null
+    (values inside it are not above chance); the dashed line is the noise ceiling. Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if not table:
+        raise ValueError("table is empty; pass the list returned by layer_profile.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 3.2))
+    x = np.array([row["layer_index"] for row in table])
+    value = np.array([row["value"] for row in table])
+    ceiling = np.array([row["ceiling"] for row in table])
+    null_95 = np.array([row["null_95"] for row in table])
+    measure = table[0].get("measure", "value")
+    bottom = min(0.0, float(np.nanmin(np.r_[value, null_95])) - 0.05)
+    if np.isfinite(null_95).any():
+        ax.fill_between(x, bottom, null_95, color="0.85", label="chance (95% of shuffles)", zorder=0)
+    if np.isfinite(ceiling).any():
+        ax.plot(x, ceiling, "--", color="0.3", label="noise ceiling")
+    line = ax.plot(x, value, "o-", label=label or measure)[0]
+    for xi, vi, row in zip(x, value, table):
+        if row.get("p_value", 1.0) <= 0.05:
+            ax.annotate("*", (xi, vi), textcoords="offset points", xytext=(0, 5), ha="center", color=line.get_color())
+    ax.set_xticks(x, [row["layer"] for row in table])
+    ax.set_xlabel("encoder layer")
+    ax.set_ylabel(measure)
+    top = float(np.nanmax(np.r_[value, ceiling, null_95]))
+    ax.set_ylim(bottom, max(1.0, top + 0.05) if measure != "predictivity" else top + 0.1)
+    ax.legend(fontsize="small", loc="best")
+    return ax
