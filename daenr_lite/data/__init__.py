@@ -1,4 +1,22 @@
-"""Data layer: the `NeuralDataset` type, the simulated default dataset and the real Antolík et al. 2016 recordings."""
-from .dataset import DatasetError, GroundTruth, NeuralDataset, NormalizationStats
+"""Data layer: the `NeuralDataset` type, the simulated default dataset and the real Antolík et al. 2016 recordings.
 
-__all__ = ["NeuralDataset", "GroundTruth", "NormalizationStats", "DatasetError"]
+Entry point: :func:`load_dataset` (``"simulated"`` or ``"antolik2016"``, regions 1-3).
+"""
+from .antolik2016 import MissingDataError, RecordedTestSet, load_antolik2016, load_antolik2016_test_set
+from .dataset import DatasetError, GroundTruth, NeuralDataset, NormalizationStats
+from .loading import available_datasets, load_dataset
+from .paths import default_data_dir
+
+__all__ = [
+    "load_dataset",
+    "available_datasets",
+    "default_data_dir",
+    "NeuralDataset",
+    "GroundTruth",
+    "NormalizationStats",
+    "DatasetError",
+    "MissingDataError",
+    "RecordedTestSet",
+    "load_antolik2016",
+    "load_antolik2016_test_set",
+]

@@ -1,0 +1,198 @@
+"""Calibrating the simulated dataset to the real Antolík et al. 2016 recordings.
+
+Statistics matched per region (definitions used everywhere in daenr-lite's data layer):
+
+- **oracle correlation** (:func:`leave_one_out_oracle`): for each neuron and each test repeat ``t``,
+  the Pearson r over the test images between trial ``t`` and the mean of the other repeats; averaged
+  over repeats, then over neurons. Real data: 0.400 / 0.329 / 0.369 for regions 1 / 2 / 3.
+- **zero fraction**: fraction of single-trial training responses that are exactly 0
+  (real: 0.509 / 0.489 / 0.517).
+- **per-neuron mean response**: the simulated per-neuron means are log-normal with the mean and s.d. of
+  the log per-neuron training means of the real region (closed form, no search).
+
+:func:`calibrate` searches, per region, the two free parameters of the simulation — ``baseline`` (the
+untuned fraction of each rate; sets the signal share, hence the oracle) and ``event_scale`` (of the
+zero-inflated gamma noise; sets the zero fraction) — by nested bisection with common random numbers,
+averaged over a few seeds. Its result is frozen in :data:`CALIBRATED`; rerun it with
+``python benchmarks/bench_data.py --calibrate`` after changing the generator and paste the printed table.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = [
+    "RegionParams",
+    "CALIBRATED",
+    "leave_one_out_oracle",
+    "response_statistics",
+    "ground_truth_ceiling",
+    "real_statistics",
+    "calibrate",
+]
+
+
+@dataclass(frozen=True)
+class RegionParams:
+    """Free parameters of one simulated region.
+
+    baseline : untuned fraction of every noise-free rate, in [0, 1).
+    event_scale : zero-inflated gamma event scale (> 0); larger -> more zeros, noisier trials.
+    log_mean_rate_mean, log_mean_rate_sd : log-normal distribution of the per-neuron mean responses.
+    """
+
+    baseline: float
+    event_scale: float
+    log_mean_rate_mean: float
+    log_mean_rate_sd: float
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+#: Output of ``calibrate(seeds=(0, 1, 2))`` against ../shared/data/antolik2016_partial (see module docstring).
+CALIBRATED: dict[int, RegionParams] = {
+    1: RegionParams(baseline=0.4, event_scale=0.6, log_mean_rate_mean=-0.6, log_mean_rate_sd=0.2),
+    2: RegionParams(baseline=0.4, event_scale=0.6, log_mean_rate_mean=-0.55, log_mean_rate_sd=0.2),
+    3: RegionParams(baseline=0.4, event_scale=0.6, log_mean_rate_mean=-0.45, log_mean_rate_sd=0.25),
+}
+
+
+def leave_one_out_oracle(test_responses: np.ndarray) -> np.ndarray:
+    """(neurons,) single-trial leave-one-out oracle correlation.
+
+    test_responses : (repeats, images, neurons), repeats >= 2. For each neuron and repeat ``t``: Pearson
+    r over images between trial ``t`` and the mean of the other repeats; averaged over repeats.
+    Neurons/trials with zero variance contribute 0.
+    """
+    resp = np.asarray(test_responses, dtype=np.float64)
+    if resp.ndim != 3 or resp.shape[0] < 2:
+        raise ValueError(f"test_responses must be (repeats >= 2, images, neurons); got shape {resp.shape}.")
+    n_rep = resp.shape[0]
+    others = (resp.sum(axis=0, keepdims=True) - resp) / (n_rep - 1)
+    a = resp - resp.mean(axis=1, keepdims=True)
+    b = others - others.mean(axis=1, keepdims=True)
+    denom = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+    corr = np.divide((a * b).sum(axis=1), denom, out=np.zeros_like(denom), where=denom > 0)
+    return corr.mean(axis=0)
+
+
+def ground_truth_ceiling(test_rates: np.ndarray, test_responses: np.ndarray) -> np.ndarray:
+    """(neurons,) Pearson r between noise-free test rates (M, n) and trial-averaged responses (R, M, n)."""
+    a = np.asarray(test_rates, dtype=np.float64)
+    b = np.asarray(test_responses, dtype=np.float64).mean(axis=0)
+    a = a - a.mean(axis=0)
+    b = b - b.mean(axis=0)
+    denom = np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
+    return np.divide((a * b).sum(axis=0), denom, out=np.zeros_like(denom), where=denom > 0)
+
+
+def response_statistics(train_responses: np.ndarray, test_responses: np.ndarray) -> dict[str, float]:
+    """Summary statistics of a dataset's responses (the quantities matched by the calibration).
+
+    train_responses : (N, neurons); test_responses : (repeats, M, neurons).
+    Returns oracle, zero_fraction (training trials), mean, max (training trials), test_zero_fraction,
+    log_mean_rate_mean / _sd (of the log per-neuron training means).
+    """
+    train = np.asarray(train_responses, dtype=np.float64)
+    test = np.asarray(test_responses, dtype=np.float64)
+    neuron_means = np.maximum(train.mean(axis=0), 1e-6)
+    return {
+        "oracle": float(leave_one_out_oracle(test).mean()),
+        "zero_fraction": float((train == 0).mean()),
+        "test_zero_fraction": float((test == 0).mean()),
+        "mean": float(train.mean()),
+        "max": float(train.max()),
+        "log_mean_rate_mean": float(np.log(neuron_means).mean()),
+        "log_mean_rate_sd": float(np.log(neuron_means).std()),
+    }
+
+
+def real_statistics(region: int, data_dir: str | Path | None = None) -> dict[str, float]:
+    """:func:`response_statistics` of a real region (needs only the response files, not the images)."""
+    from .antolik2016 import load_antolik2016_test_set
+
+    test_set = load_antolik2016_test_set(region, data_dir=data_dir)
+    return response_statistics(test_set.train_responses, test_set.test_responses)
+
+
+def _bisect(func: Callable[[float], float], target: float, lo: float, hi: float, increasing: bool, steps: int) -> float:
+    """x in [lo, hi] with func(x) ~ target for a monotone func (geometric midpoints for positive ranges)."""
+    for _ in range(steps):
+        mid = np.sqrt(lo * hi) if lo > 0 else 0.5 * (lo + hi)
+        above = func(mid) > target
+        if above == increasing:
+            hi = mid
+        else:
+            lo = mid
+    return float(np.sqrt(lo * hi) if lo > 0 else 0.5 * (lo + hi))
+
+
+def calibrate(
+    data_dir: str | Path | None = None,
+    regions: tuple[int, ...] = (1, 2, 3),
+    seeds: tuple[int, ...] = (0, 1, 2),
+    steps: int = 18,
+    progress: bool = True,
+) -> dict[int, RegionParams]:
+    """Search :class:`RegionParams` so the simulation matches the real statistics of each region.
+
+    data_dir : where the real response files are (see :func:`daenr_lite.data.load_dataset`).
+    seeds : simulation seeds averaged over (the population and image draw vary with the seed).
+    steps : bisection steps per parameter.
+
+    Returns ``{region: RegionParams}``; paste it into :data:`CALIBRATED`.
+    """
+    from tqdm.auto import tqdm
+
+    from .neurons import noise_free_rates
+    from .noise import draw_noise, zero_inflated_gamma
+    from .simulated import region_layout, simulate_noise_free
+
+    result: dict[int, RegionParams] = {}
+    for region in tqdm(regions, desc="calibrating regions", disable=not progress):
+        real = real_statistics(region, data_dir)
+        log_mean = (real["log_mean_rate_mean"], real["log_mean_rate_sd"])
+        layout = region_layout(region)
+        parts: list[dict[str, Any]] = []
+        for seed in seeds:
+            truth = simulate_noise_free(region, seed, log_mean_rate=log_mean)
+            rng = np.random.default_rng([seed, region, 7])
+            parts.append(
+                {
+                    "truth": truth,
+                    "train_draws": draw_noise(truth["train_tuning"].shape, rng),
+                    "test_draws": draw_noise((layout["n_repeats"],) + truth["test_tuning"].shape, rng),
+                }
+            )
+
+        def stats(baseline: float, event_scale: float) -> tuple[float, float]:
+            zeros, oracles = [], []
+            for part in parts:
+                pop = part["truth"]["population"]
+                train = zero_inflated_gamma(
+                    noise_free_rates(pop, part["truth"]["train_tuning"], baseline), event_scale, part["train_draws"]
+                )
+                test = zero_inflated_gamma(
+                    noise_free_rates(pop, part["truth"]["test_tuning"], baseline), event_scale, part["test_draws"]
+                )
+                zeros.append((train == 0).mean())
+                oracles.append(leave_one_out_oracle(test).mean())
+            return float(np.mean(zeros)), float(np.mean(oracles))
+
+        def event_scale_for(baseline: float) -> float:
+            return _bisect(lambda s: stats(baseline, s)[0], real["zero_fraction"], 0.01, 20.0, True, steps)
+
+        baseline = _bisect(
+            lambda b: stats(b, event_scale_for(b))[1], real["oracle"], 0.0, 0.99, increasing=False, steps=steps
+        )
+        result[region] = RegionParams(
+            baseline=round(baseline, 4),
+            event_scale=round(event_scale_for(baseline), 4),
+            log_mean_rate_mean=round(log_mean[0], 4),
+            log_mean_rate_sd=round(log_mean[1], 4),
+        )
+    return result

@@ -1,0 +1,327 @@
+"""The simulated default dataset: real photographs, a V1-like population, calibrated noise.
+
+``load_dataset("simulated", region=r, seed=s)`` mirrors the layout of the real Antolík et al. 2016
+region ``r`` (neurons, training images, test images x repeats) and its response statistics
+(:mod:`daenr_lite.data.calibration`), and adds the ground truth (noise-free rates, filters, parameters).
+
+Pipeline (all seeded by ``(seed, region)``):
+
+1. images — :mod:`daenr_lite.data.images`: multi-scale crops of bundled scikit-image photographs,
+   test crops from areas disjoint from the training crops. Regions 1 and 2 share their test images
+   (as in the recordings: same animal).
+2. neurons — :mod:`daenr_lite.data.neurons`: simple and complex Gabor cells, noise-free rates.
+3. noise — :mod:`daenr_lite.data.noise`: zero-inflated gamma single trials.
+
+Results are cached as ``<data_dir>/simulated/region{r}_seed{s}_<key>.npz`` where ``key`` hashes the
+generator version, the source of the generator modules, the calibrated parameters and the options, so
+any change to the generator invalidates old files. Files are written atomically and re-generated when
+unreadable or inconsistent.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import images as _images
+from . import neurons as _neurons
+from . import noise as _noise
+from .calibration import CALIBRATED, RegionParams
+from .dataset import DatasetError, GroundTruth, NeuralDataset
+
+__all__ = ["GENERATOR_VERSION", "REGION_LAYOUTS", "region_layout", "simulate_region", "load_simulated", "cache_path"]
+
+#: bump when the generator changes in a way the source hash would not catch
+GENERATOR_VERSION = "1"
+
+#: per region: neurons, training images, test repeats (test images: 50), as in the recordings
+REGION_LAYOUTS: dict[int, dict[str, int]] = {
+    1: {"n_neurons": 103, "n_train": 1800, "n_test": 50, "n_repeats": 10},
+    2: {"n_neurons": 55, "n_train": 1260, "n_test": 50, "n_repeats": 8},
+    3: {"n_neurons": 102, "n_train": 1800, "n_test": 50, "n_repeats": 12},
+}
+#: regions recorded in the same animal share their test images
+_ANIMAL = {1: 0, 2: 0, 3: 1}
+
+
+def region_layout(region: int) -> dict[str, int]:
+    """The real layout of ``region`` (1, 2 or 3): n_neurons, n_train, n_test, n_repeats."""
+    if region not in REGION_LAYOUTS:
+        raise DatasetError(f"region must be one of {sorted(REGION_LAYOUTS)} for 'simulated', got {region!r}.")
+    return dict(REGION_LAYOUTS[region])
+
+
+def _image_shape(image_size: Any) -> tuple[int, int]:
+    if isinstance(image_size, (int, np.integer)):
+        shape = (int(image_size), int(image_size))
+    else:
+        try:
+            shape = tuple(int(v) for v in image_size)
+        except TypeError:
+            shape = ()
+    if len(shape) != 2 or min(shape) < 4:
+        raise DatasetError(f"image_size must be an int or (height, width) with both >= 4, got {image_size!r}.")
+    return shape  # type: ignore[return-value]
+
+
+def simulate_noise_free(
+    region: int,
+    seed: int,
+    image_shape: tuple[int, int] = (31, 31),
+    log_mean_rate: tuple[float, float] | None = None,
+    n_neurons: int | None = None,
+    n_train: int | None = None,
+    n_test: int | None = None,
+) -> dict[str, Any]:
+    """Images, population and mean-1 tuning (before baseline and noise) of one simulated region.
+
+    Returns a dict with ``train`` / ``test`` (PatchSet), ``population``, ``train_tuning`` (N, neurons),
+    ``test_tuning`` (M, neurons).
+    """
+    layout = region_layout(region)
+    n_neurons = layout["n_neurons"] if n_neurons is None else int(n_neurons)
+    n_train = layout["n_train"] if n_train is None else int(n_train)
+    n_test = layout["n_test"] if n_test is None else int(n_test)
+    for label, value in (("n_neurons", n_neurons), ("n_train", n_train), ("n_test", n_test)):
+        if value < 1:
+            raise DatasetError(f"{label} must be >= 1, got {value}.")
+    if log_mean_rate is None:
+        params = CALIBRATED[region]
+        log_mean_rate = (params.log_mean_rate_mean, params.log_mean_rate_sd)
+    train_rng = np.random.default_rng([seed, region, 1])
+    test_rng = np.random.default_rng([seed, 100 + _ANIMAL[region], 2])
+    pop_rng = np.random.default_rng([seed, region, 3])
+    train = _images.sample_patches(n_train, "train", train_rng, image_shape)
+    test = _images.sample_patches(n_test, "test", test_rng, image_shape)
+    pop = _neurons.sample_population(n_neurons, image_shape, pop_rng, log_mean_rate)
+    train_drive = _neurons.drives(pop, train.images)
+    test_drive = _neurons.drives(pop, test.images)
+    return {
+        "train": train,
+        "test": test,
+        "population": pop,
+        "train_tuning": _neurons.tuning(train_drive, train_drive),
+        "test_tuning": _neurons.tuning(test_drive, train_drive),
+    }
+
+
+def simulate_region(
+    region: int = 1,
+    seed: int = 0,
+    image_size: int | tuple[int, int] = (31, 31),
+    n_neurons: int | None = None,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    n_repeats: int | None = None,
+    params: RegionParams | None = None,
+) -> NeuralDataset:
+    """Generate one simulated region (no caching; see :func:`load_simulated`).
+
+    Parameters
+    ----------
+    region : 1, 2 or 3 — layout and calibrated statistics of that real region.
+    seed : same seed -> identical arrays.
+    image_size : int or (H, W); 31 like the recordings.
+    n_neurons, n_train, n_test, n_repeats : override the region's layout (e.g. smaller for tests).
+    params : override the calibrated :class:`RegionParams`.
+
+    Returns
+    -------
+    NeuralDataset with ``ground_truth`` and ``info["patch_boxes"]`` / ``info["photos"]``.
+    """
+    shape = _image_shape(image_size)
+    layout = region_layout(region)
+    n_repeats = layout["n_repeats"] if n_repeats is None else int(n_repeats)
+    if n_repeats < 1:
+        raise DatasetError(f"n_repeats must be >= 1, got {n_repeats}.")
+    params = CALIBRATED[region] if params is None else params
+    truth = simulate_noise_free(
+        region, seed, shape, (params.log_mean_rate_mean, params.log_mean_rate_sd), n_neurons, n_train, n_test
+    )
+    pop = truth["population"]
+    train_rates = _neurons.noise_free_rates(pop, truth["train_tuning"], params.baseline)
+    test_rates = _neurons.noise_free_rates(pop, truth["test_tuning"], params.baseline)
+    noise_rng = np.random.default_rng([seed, region, 4])
+    train_draws = _noise.draw_noise(train_rates.shape, noise_rng)
+    test_draws = _noise.draw_noise((n_repeats,) + test_rates.shape, noise_rng)
+    train_responses = _noise.zero_inflated_gamma(train_rates, params.event_scale, train_draws)
+    test_responses = _noise.zero_inflated_gamma(test_rates, params.event_scale, test_draws)
+    ground_truth = GroundTruth(
+        train_rates=train_rates.astype(np.float32),
+        test_rates=test_rates.astype(np.float32),
+        filters=_neurons.gabor_filters(pop, shape).astype(np.float32),
+        params={k: np.asarray(v) for k, v in pop.params().items()},
+    )
+    return NeuralDataset.from_arrays(
+        truth["train"].images,
+        train_responses,
+        truth["test"].images,
+        test_responses,
+        region=region,
+        source="simulated",
+        name=f"simulated-region{region}",
+        ground_truth=ground_truth,
+        info={
+            "seed": int(seed),
+            "params": params.as_dict(),
+            "photos": list(truth["train"].photos),
+            "train_patch_boxes": truth["train"].boxes,
+            "test_patch_boxes": truth["test"].boxes,
+            "generator_version": GENERATOR_VERSION,
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------- cache
+def _source_digest() -> str:
+    digest = hashlib.sha256()
+    for module in (_images, _neurons, _noise):
+        digest.update(Path(module.__file__).read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def _cache_key(region: int, seed: int, options: dict[str, Any], params: RegionParams) -> str:
+    payload = json.dumps(
+        {
+            "version": GENERATOR_VERSION,
+            "source": _source_digest(),
+            "numpy": np.__version__.split(".")[0],
+            "region": region,
+            "seed": seed,
+            "options": options,
+            "params": params.as_dict(),
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def cache_path(data_dir: str | Path, region: int, seed: int, key: str) -> Path:
+    """Where the cache file of one simulated region lives."""
+    return Path(data_dir) / "simulated" / f"region{region}_seed{seed}_{key}.npz"
+
+
+_PARAM_PREFIX = "param__"
+
+
+def _save(path: Path, dataset: NeuralDataset, key: str) -> None:
+    gt = dataset.ground_truth
+    assert gt is not None
+    arrays = {
+        "cache_key": np.array(key),
+        "train_images": np.round(dataset.train_images * 255).astype(np.uint8),
+        "test_images": np.round(dataset.test_images * 255).astype(np.uint8),
+        "train_responses": dataset.train_responses,
+        "test_responses": dataset.test_responses,
+        "train_rates": gt.train_rates,
+        "test_rates": gt.test_rates,
+        "filters": gt.filters,
+        "train_patch_boxes": dataset.info["train_patch_boxes"],
+        "test_patch_boxes": dataset.info["test_patch_boxes"],
+        "photos": np.array(dataset.info["photos"]),
+        "info_params": np.array(json.dumps(dataset.info["params"])),
+        **{_PARAM_PREFIX + k: np.asarray(v) for k, v in gt.params.items()},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def _load(path: Path, key: str, region: int, seed: int) -> NeuralDataset:
+    with np.load(path, allow_pickle=False) as z:
+        if str(z["cache_key"]) != key:
+            raise ValueError("cache key mismatch")
+        data = {name: z[name] for name in z.files}  # reading every member checks its CRC
+    params = {k[len(_PARAM_PREFIX) :]: v for k, v in data.items() if k.startswith(_PARAM_PREFIX)}
+    gt = GroundTruth(
+        train_rates=data["train_rates"], test_rates=data["test_rates"], filters=data["filters"], params=params
+    )
+    return NeuralDataset.from_arrays(
+        data["train_images"].astype(np.float32) / 255.0,
+        data["train_responses"],
+        data["test_images"].astype(np.float32) / 255.0,
+        data["test_responses"],
+        region=region,
+        source="simulated",
+        name=f"simulated-region{region}",
+        ground_truth=gt,
+        info={
+            "seed": int(seed),
+            "params": json.loads(str(data["info_params"])),
+            "photos": [str(p) for p in data["photos"]],
+            "train_patch_boxes": data["train_patch_boxes"],
+            "test_patch_boxes": data["test_patch_boxes"],
+            "generator_version": GENERATOR_VERSION,
+        },
+    )
+
+
+def load_simulated(
+    region: int = 1,
+    seed: int = 0,
+    data_dir: str | Path | None = None,
+    cache: bool = True,
+    image_size: int | tuple[int, int] = (31, 31),
+    n_neurons: int | None = None,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    n_repeats: int | None = None,
+) -> NeuralDataset:
+    """:func:`simulate_region`, cached on disk under ``<data_dir>/simulated/`` (``cache=False`` bypasses)."""
+    region_layout(region)
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise DatasetError(f"seed must be a non-negative int, got {seed!r}.")
+    seed = int(seed)
+    options = {
+        "image_size": list(_image_shape(image_size)),
+        "n_neurons": n_neurons,
+        "n_train": n_train,
+        "n_test": n_test,
+        "n_repeats": n_repeats,
+    }
+
+    def generate() -> NeuralDataset:
+        return simulate_region(region, seed, image_size, n_neurons, n_train, n_test, n_repeats)
+
+    if not cache:
+        return generate()
+    from .paths import resolve_data_dir
+
+    params = CALIBRATED[region]
+    key = _cache_key(region, seed, options, params)
+    path = cache_path(resolve_data_dir(data_dir), region, seed, key)
+    if path.exists():
+        try:
+            dataset = _load(path, key, region, seed)
+            dataset.info["cache_file"] = str(path)
+            return dataset
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:  # DatasetError is a ValueError
+            warnings.warn(f"simulated-data cache file {path} is unreadable ({exc}); regenerating it.", stacklevel=2)
+    dataset = generate()
+    try:
+        _save(path, dataset, key)
+        dataset.info["cache_file"] = str(path)
+    except OSError as exc:
+        warnings.warn(
+            f"could not write the simulated-data cache {path} ({exc}); continuing without a cache. "
+            "Set DAENR_DATA_DIR or data_dir= to a writable folder.",
+            stacklevel=2,
+        )
+    return dataset
