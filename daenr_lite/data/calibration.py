@@ -55,9 +55,9 @@ class RegionParams:
 
 #: Output of ``calibrate(seeds=(0, 1, 2))`` against ../shared/data/antolik2016_partial (see module docstring).
 CALIBRATED: dict[int, RegionParams] = {
-    1: RegionParams(baseline=0.4, event_scale=0.6, log_mean_rate_mean=-0.6, log_mean_rate_sd=0.2),
-    2: RegionParams(baseline=0.4, event_scale=0.6, log_mean_rate_mean=-0.55, log_mean_rate_sd=0.2),
-    3: RegionParams(baseline=0.4, event_scale=0.6, log_mean_rate_mean=-0.45, log_mean_rate_sd=0.25),
+    1: RegionParams(baseline=0.406, event_scale=0.6302, log_mean_rate_mean=-0.6026, log_mean_rate_sd=0.1872),
+    2: RegionParams(baseline=0.4982, event_scale=0.6844, log_mean_rate_mean=-0.5151, log_mean_rate_sd=0.1556),
+    3: RegionParams(baseline=0.4335, event_scale=0.8206, log_mean_rate_mean=-0.4081, log_mean_rate_sd=0.2597),
 }
 
 
@@ -149,8 +149,8 @@ def calibrate(
     from tqdm.auto import tqdm
 
     from .neurons import noise_free_rates
-    from .noise import draw_noise, zero_inflated_gamma
-    from .simulated import region_layout, simulate_noise_free
+    from .noise import zero_inflated_gamma
+    from .simulated import noise_draws, region_layout, simulate_noise_free
 
     result: dict[int, RegionParams] = {}
     for region in tqdm(regions, desc="calibrating regions", disable=not progress):
@@ -160,14 +160,10 @@ def calibrate(
         parts: list[dict[str, Any]] = []
         for seed in seeds:
             truth = simulate_noise_free(region, seed, log_mean_rate=log_mean)
-            rng = np.random.default_rng([seed, region, 7])
-            parts.append(
-                {
-                    "truth": truth,
-                    "train_draws": draw_noise(truth["train_tuning"].shape, rng),
-                    "test_draws": draw_noise((layout["n_repeats"],) + truth["test_tuning"].shape, rng),
-                }
+            train_draws, test_draws = noise_draws(
+                region, seed, truth["train_tuning"].shape, (layout["n_repeats"],) + truth["test_tuning"].shape
             )
+            parts.append({"truth": truth, "train_draws": train_draws, "test_draws": test_draws})
 
         def stats(baseline: float, event_scale: float) -> tuple[float, float]:
             zeros, oracles = [], []

@@ -112,6 +112,14 @@ def simulate_noise_free(
     }
 
 
+def noise_draws(
+    region: int, seed: int, train_shape: tuple[int, int], test_shape: tuple[int, int, int]
+) -> tuple[_noise.NoiseDraws, _noise.NoiseDraws]:
+    """The random numbers behind the training (N, neurons) and test (repeats, M, neurons) noise."""
+    rng = np.random.default_rng([seed, region, 4])
+    return _noise.draw_noise(train_shape, rng), _noise.draw_noise(test_shape, rng)
+
+
 def simulate_region(
     region: int = 1,
     seed: int = 0,
@@ -148,9 +156,7 @@ def simulate_region(
     pop = truth["population"]
     train_rates = _neurons.noise_free_rates(pop, truth["train_tuning"], params.baseline)
     test_rates = _neurons.noise_free_rates(pop, truth["test_tuning"], params.baseline)
-    noise_rng = np.random.default_rng([seed, region, 4])
-    train_draws = _noise.draw_noise(train_rates.shape, noise_rng)
-    test_draws = _noise.draw_noise((n_repeats,) + test_rates.shape, noise_rng)
+    train_draws, test_draws = noise_draws(region, seed, train_rates.shape, (n_repeats,) + test_rates.shape)
     train_responses = _noise.zero_inflated_gamma(train_rates, params.event_scale, train_draws)
     test_responses = _noise.zero_inflated_gamma(test_rates, params.event_scale, test_draws)
     ground_truth = GroundTruth(
