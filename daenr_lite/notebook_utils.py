@@ -19,6 +19,8 @@ __all__ = [
     "metrics_path",
     "output_dir",
     "env_flag",
+    "figure_png",
+    "show_figure",
 ]
 
 _NOTEBOOK_ID = re.compile(r"^[0-9]{2}$")
@@ -101,3 +103,34 @@ def load_metrics(output_dir: str | os.PathLike[str]) -> dict[str, dict[str, Any]
         if _NOTEBOOK_ID.match(notebook_id):
             result[notebook_id] = json.loads(path.read_text())
     return result
+
+
+def figure_png(fig: Any, dpi: int = 100) -> bytes:
+    """Render a matplotlib figure to PNG bytes (works with any backend, including Agg)."""
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def show_figure(fig: Any, name: str | None = None, output_dir: str | os.PathLike[str] | None = None) -> Path | None:
+    """Display ``fig`` in the notebook, save it as ``output_dir/figures/name.png`` (when both are given)
+    and close it. Returns the saved path (or None).
+
+    Rendering the PNG ourselves makes figures appear whatever the matplotlib backend (``MPLBACKEND=Agg``
+    in CI included) and avoids the inline backend showing the same figure twice.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    png = figure_png(fig)
+    saved = None
+    if name is not None and output_dir is not None:
+        folder = Path(output_dir) / "figures"
+        folder.mkdir(parents=True, exist_ok=True)
+        saved = folder / f"{name}.png"
+        saved.write_bytes(png)
+    display(Image(data=png))
+    plt.close(fig)
+    return saved
