@@ -1,7 +1,8 @@
 """Natural-image patches cut from the photographs bundled with scikit-image (no download needed).
 
 Every patch is a square crop of a grayscale photograph, taken at a random scale and position, resized
-to ``(height, width)``, contrast-stretched, quantised to 8 bit and divided by 255 — the same value grid
+to ``(height, width)``, contrast-stretched (nearly flat crops are redrawn), quantised to 8 bit and
+divided by 255 — the same value grid
 as the real Antolík et al. 2016 stimuli (8-bit crops of natural images).
 
 Training and test patches never share pixels: every photograph is split into a training area (the left
@@ -46,6 +47,9 @@ AREA_GAP = 4
 SCALE_RANGE = (1.0, 4.0)
 #: percentiles mapped onto 0 and 1 by the contrast stretch
 STRETCH_PERCENTILES = (1.0, 99.0)
+#: crops whose (1st..99th percentile) intensity range is below this are nearly flat and redrawn
+MIN_CONTRAST = 0.06
+_MAX_TRIES = 1000
 
 
 @dataclass(frozen=True)
@@ -93,15 +97,15 @@ def _area(shape: tuple[int, int], split: str) -> tuple[int, int]:
     return test_start, cols
 
 
-def _resize_stretch_quantise(crop: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+def _resize_stretch_quantise(crop: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray | None:
+    """Resized, contrast-stretched, 8-bit-quantised patch; None for a nearly flat crop (no texture)."""
     from skimage.transform import resize
 
     small = resize(crop, out_shape, order=1, anti_aliasing=True, mode="reflect")
     lo, hi = np.percentile(small, STRETCH_PERCENTILES)
-    if hi - lo < 1e-3:  # flat patch: keep its brightness
-        stretched = np.full(out_shape, float(np.clip(small.mean(), 0, 1)))
-    else:
-        stretched = np.clip((small - lo) / (hi - lo), 0.0, 1.0)
+    if hi - lo < MIN_CONTRAST:
+        return None
+    stretched = np.clip((small - lo) / (hi - lo), 0.0, 1.0)
     return np.round(stretched * 255.0) / 255.0
 
 
@@ -133,19 +137,23 @@ def sample_patches(
     base = max(height, width)
     images = np.empty((n_patches, 1, height, width), dtype=np.float32)
     boxes = np.empty((n_patches, 4), dtype=np.int64)
-    photo_idx = rng.integers(0, len(photos), size=n_patches)
-    log_scales = rng.uniform(np.log(SCALE_RANGE[0]), np.log(SCALE_RANGE[1]), size=n_patches)
-    pos = rng.random((n_patches, 2))
     for i in range(n_patches):
-        photo = load_photograph(photos[photo_idx[i]])
-        col0, col1 = _area(photo.shape, split)
-        max_side = min(photo.shape[0], col1 - col0)
-        side = int(min(max_side, max(base, round(base * np.exp(log_scales[i])))))
-        top = int(pos[i, 0] * (photo.shape[0] - side + 1))
-        left = col0 + int(pos[i, 1] * (col1 - col0 - side + 1))
-        crop = photo[top : top + side, left : left + side]
-        images[i, 0] = _resize_stretch_quantise(crop, (height, width))
-        boxes[i] = (photo_idx[i], top, left, side)
+        for _ in range(_MAX_TRIES):
+            photo_index = int(rng.integers(0, len(photos)))
+            photo = load_photograph(photos[photo_index])
+            col0, col1 = _area(photo.shape, split)
+            max_side = min(photo.shape[0], col1 - col0)
+            scale = np.exp(rng.uniform(np.log(SCALE_RANGE[0]), np.log(SCALE_RANGE[1])))
+            side = int(min(max_side, max(base, round(base * scale))))
+            top = int(rng.random() * (photo.shape[0] - side + 1))
+            left = col0 + int(rng.random() * (col1 - col0 - side + 1))
+            patch = _resize_stretch_quantise(photo[top : top + side, left : left + side], (height, width))
+            if patch is not None:
+                break
+        else:  # pragma: no cover - the bundled photographs have plenty of texture
+            raise RuntimeError("could not find a textured patch; the photographs are too flat.")
+        images[i, 0] = patch
+        boxes[i] = (photo_index, top, left, side)
     return PatchSet(images=images, boxes=boxes, photos=tuple(photos))
 
 
