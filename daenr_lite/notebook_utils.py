@@ -21,6 +21,7 @@ __all__ = [
     "env_flag",
     "figure_png",
     "show_figure",
+    "find_real_data",
 ]
 
 _NOTEBOOK_ID = re.compile(r"^[0-9]{2}$")
@@ -134,3 +135,29 @@ def show_figure(fig: Any, name: str | None = None, output_dir: str | os.PathLike
     display(Image(data=png))
     plt.close(fig)
     return saved
+
+
+#: where the partial copy of the real recordings sits relative to the repository root (CI and the course
+#: machines put ``shared/`` beside the checkout)
+SHARED_REAL_DATA = Path("..") / "shared" / "data" / "antolik2016_partial"
+
+
+def find_real_data(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """A folder with the real Antolík et al. 2016 recordings, or None.
+
+    Prefers a full download (``daenr-lite download antolik2016`` -> ``<data dir>/antolik2016``), then the
+    partial shared copy ``../shared/data/antolik2016_partial`` next to the repository (looked up from
+    ``start``, default the current folder, and its parents: notebooks run inside ``notebooks/``).
+    The result can be passed as ``data_dir`` to the ``antolik2016`` loaders.
+    """
+    from .data import default_data_dir
+
+    downloaded = Path(default_data_dir()) / "antolik2016"
+    if (downloaded / "Data").is_dir():
+        return downloaded
+    here = Path(start) if start is not None else Path.cwd()
+    for folder in [here, *here.resolve().parents][:4]:
+        candidate = folder / SHARED_REAL_DATA
+        if (candidate / "Data").is_dir():
+            return candidate
+    return None

@@ -1,0 +1,180 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 00 · Setup and data: natural images and mouse V1 responses
+#
+# This series rebuilds **DAE-NR** (Ran et al. 2021, *Deep Auto-encoder with Neural Response*): a deep
+# auto-encoder that is trained to reconstruct images *and* to predict how neurons in mouse primary visual
+# cortex (V1) respond to those images. This first notebook checks your environment and introduces the data.
+#
+# ## Learning goals
+# - Check that the package, PyTorch and (optionally) a GPU work.
+# - Know the layout of a `NeuralDataset`: training images with one response each, test images shown
+#   several times (*repeats*).
+# - See that neural responses are **sparse** and **noisy**, and measure how repeatable each neuron is
+#   (the *oracle correlation*) — the ceiling for any model.
+# - On the simulated data: look at the true receptive fields that generated the responses.
+# - Know how to get the real recordings (Antolík et al. 2016).
+
+# %% tags=["parameters"]
+import os
+
+QUICK = os.environ.get("DAENR_QUICK", "0") == "1"  # short training (CPU, CI); False = full setting
+SEED = 0
+DEVICE = "auto"  # "auto" picks CUDA / Apple MPS when available, else the CPU
+DATASET = "simulated"  # or "antolik2016" (real recordings; download them first)
+REGION = 1  # recording region 1, 2 or 3
+OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figures go here
+
+# %%
+import numpy as np
+
+import daenr_lite
+from daenr_lite import get_device, load_dataset, oracle_corr, set_seed
+from daenr_lite import plotting
+from daenr_lite.notebook_utils import find_real_data, record_metrics, show_figure
+
+set_seed(SEED)
+device = get_device(None if DEVICE == "auto" else DEVICE)
+print(f"daenr-lite {daenr_lite.__version__}, device: {device}, quick mode: {QUICK}")
+
+# %% [markdown]
+# `daenr-lite info` (in a terminal) prints the versions of every library and the device as well.
+#
+# ## The dataset
+#
+# By default we use a **simulated V1 population**: natural-image patches (31×31 pixels) shown to model
+# neurons whose receptive fields, noise and sparsity were calibrated on the real recordings. Simulated data
+# has one big advantage for learning: we know the *ground truth* (each neuron's true filter and its
+# noise-free firing rate), so we can check what a model really learned.
+#
+# A `NeuralDataset` holds
+#
+# | attribute | shape | meaning |
+# |---|---|---|
+# | `train_images` | (N, 1, H, W) | pixel values in [0, 1] |
+# | `train_responses` | (N, neurons) | one single-trial response per training image |
+# | `test_images` | (M, 1, H, W) | held-out images |
+# | `test_responses` | (repeats, M, neurons) | every presentation of every test image |
+
+# %%
+# NBVAL_CHECK_OUTPUT
+data = load_dataset(DATASET, region=REGION, seed=SEED)
+print(data)
+
+# %%
+show_figure(plotting.plot_images(data.train_images, n=16, title=f"{data.name}: first 16 training images"),
+            "00_images", OUTPUT_DIR)
+
+# %% [markdown]
+# ## Responses are sparse
+#
+# The responses are inferred spiking activity (real data) or spike counts (simulation): non-negative,
+# mostly zero, with a long tail. This is why the models use a **Poisson** loss rather than squared error
+# (notebook 02).
+
+# %%
+show_figure(plotting.plot_response_distribution(data.train_responses), "00_responses", OUTPUT_DIR)
+fraction_zero = float(np.mean(data.train_responses == 0))
+print(f"{100 * fraction_zero:.0f}% of all training responses are exactly zero")
+
+# %% [markdown]
+# ## Repeats and reliability
+#
+# The test images were shown several times. The same image does not give the same response twice:
+
+# %%
+show_figure(plotting.plot_repeats(data.test_responses, neuron=0), "00_repeats", OUTPUT_DIR)
+
+# %% [markdown]
+# How much of a neuron's response is stimulus-driven? The **oracle correlation** correlates each single
+# trial with the mean of the *other* repeats (leave one out), averaged over trials $k$:
+#
+# $$ r_\text{oracle} = \frac{1}{K} \sum_{k=1}^{K} \operatorname{corr}\Big(s^{(k)},\ \frac{1}{K-1}\sum_{j\neq k} s^{(j)}\Big) $$
+#
+# where $s^{(k)}$ is the vector of the neuron's responses to the $M$ test images on repeat $k$. A neuron with
+# $r_\text{oracle} \approx 0$ responds to the images no more reliably than chance; no model can predict it.
+
+# %%
+oracle = oracle_corr(data.test_responses)
+show_figure(plotting.plot_reliability(oracle), "00_reliability", OUTPUT_DIR)
+print(f"mean oracle correlation: {oracle.mean():.3f} over {data.n_neurons} neurons")
+
+# %% [markdown]
+# ## Ground truth: the receptive fields (simulated data only)
+#
+# Each simulated neuron filters the image with a Gabor-like receptive field (simple cells: one filter;
+# complex cells: a quadrature pair), adds a nonlinearity and Poisson-like noise. Red = the neuron likes
+# light there, blue = dark.
+
+# %%
+if data.ground_truth is not None:
+    truth = data.ground_truth
+    kind = ["complex" if c else "simple" for c in truth.params["is_complex"][:16]]
+    show_figure(plotting.plot_receptive_fields(truth.filters, n=16, labels=[f"{i}: {k}" for i, k in enumerate(kind)],
+                                               title="True receptive fields of the first 16 neurons"),
+                "00_receptive_fields", OUTPUT_DIR)
+    ceiling = daenr_lite.ground_truth_ceiling(truth.test_rates, data.test_responses)
+    print(f"correlation of the noise-free rates with the trial-averaged test responses: {ceiling.mean():.3f}")
+    print("-> even a perfect model of the neurons cannot score a higher mean test correlation than this.")
+else:
+    ceiling = None
+    print("Real recordings: there is no ground truth; the oracle correlation is our reliability estimate.")
+
+# %% [markdown]
+# ## The real recordings
+#
+# The real data are two-photon recordings from three regions of mouse V1 (Antolík et al. 2016, PLoS
+# Comput Biol, CC BY 4.0): 103 / 55 / 102 neurons, 1800 / 1260 / 1800 training images and 50 test images
+# with 10 / 8 / 12 repeats. Download them once (about 80 MB) with
+#
+# ```bash
+# daenr-lite download antolik2016          # to the daenr-lite data folder ($DAENR_DATA_DIR)
+# ```
+#
+# then run any notebook with `DATASET = "antolik2016"`. If a (partial) copy is already on this machine we
+# compare its reliability with the simulation's:
+
+# %%
+from daenr_lite.data import load_antolik2016_test_set
+
+real_folder = find_real_data()
+if real_folder is None:
+    real_oracle = None
+    print("No copy of the real recordings found; run `daenr-lite download antolik2016` to get them.")
+else:
+    real = load_antolik2016_test_set(region=REGION, data_dir=real_folder)
+    real_oracle = oracle_corr(real.test_responses)
+    print(f"real region {REGION} ({real_folder}): {real.n_neurons} neurons, {real.n_test} test images x "
+          f"{real.n_repeats} repeats, {100 * np.mean(real.train_responses == 0):.0f}% zero responses")
+    print(f"mean oracle correlation: real {real_oracle.mean():.3f} vs {data.name} {oracle.mean():.3f}")
+
+# %%
+record_metrics(
+    OUTPUT_DIR, "00",
+    dataset=data.name, n_neurons=data.n_neurons, n_train=data.n_train, n_test=data.n_test,
+    n_repeats=data.n_repeats, fraction_zero=fraction_zero, oracle_corr=float(oracle.mean()),
+    ceiling=None if ceiling is None else float(ceiling.mean()),
+    real_oracle_corr=None if real_oracle is None else float(real_oracle.mean()),
+)
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Set `REGION = 3` in the parameters cell and re-run. Which region has the most reliable neurons?
+# 2. Plot the repeats of the *least* reliable neuron (`np.argmin(oracle)`). What does its tuning look like?
+# 3. The oracle correlation uses single trials. Why is the correlation of a model with the *trial-averaged*
+#    response usually higher than $r_\text{oracle}$? (Hint: how noisy is a mean of 10 repeats?)
+# 4. Simulated data only: compare `truth.params["is_complex"]` with `oracle`. Are complex cells more or less
+#    reliable than simple cells here?
