@@ -94,6 +94,10 @@ def _unpack(archive: Path, into: Path) -> None:
 def _fetch(url: str, workdir: Path, progress: bool) -> Path:
     import pooch
 
+    logger = pooch.get_logger()
+    level = logger.level
+    if not progress:
+        logger.setLevel("WARNING")
     try:
         path = pooch.retrieve(
             url,
@@ -106,8 +110,10 @@ def _fetch(url: str, workdir: Path, progress: bool) -> Path:
     except Exception as exc:  # requests/urllib3 raise many types (ConnectionError, ChunkedEncodingError, ...)
         raise DownloadError(
             f"downloading {url} failed ({type(exc).__name__}: {exc}). Check the network connection and run "
-            "the download again; an existing copy was left untouched."
+            "the download again; any existing copy was left untouched."
         ) from exc
+    finally:
+        logger.setLevel(level)
     return Path(path)
 
 
