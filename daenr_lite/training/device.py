@@ -1,0 +1,42 @@
+"""Device selection and seeding."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+
+__all__ = ["get_device", "set_seed"]
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def get_device(prefer: str | torch.device | None = None) -> torch.device:
+    """The device to train on: ``prefer`` if given (checked), else CUDA, then Apple MPS, then CPU."""
+    if prefer is not None:
+        device = torch.device(prefer)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device 'cuda' was requested but CUDA is not available; use device=None (auto) or 'cpu'.")
+        if device.type == "mps" and not _mps_available():
+            raise ValueError("device 'mps' was requested but Apple MPS is not available; use device=None (auto) or 'cpu'.")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if _mps_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python's ``random``, numpy's global RNG and torch (CPU and all GPUs).
+
+    On the CPU, training with the same seed then gives identical results; GPU kernels may still differ
+    in the last bits between runs.
+    """
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)

@@ -1,0 +1,108 @@
+"""`predict` (batched inference to numpy) and `evaluate` (test-set metrics)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import metrics
+from .device import get_device
+
+__all__ = ["predict", "evaluate"]
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    for tensor in (*model.parameters(), *model.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module,
+    images: Any,
+    batch_size: int = 256,
+    device: str | torch.device | None = None,
+    features: bool = False,
+) -> dict[str, Any]:
+    """Run ``model`` on ``images`` in eval mode, in batches.
+
+    Parameters
+    ----------
+    images : (N, 1, H, W) or (N, H, W) array or tensor, values in [0, 1].
+    batch_size : images per forward pass.
+    device : where to run (default: where the model's weights already are).
+    features : also return the encoder/core feature maps.
+
+    Returns
+    -------
+    dict with ``"reconstruction"`` (N, 1, H, W) or None, ``"responses"`` (N, neurons) or None, and with
+    ``features=True`` ``"features"``: list of 4 arrays (N, C_i, H_i, W_i). All float32 numpy arrays.
+    """
+    dev = _model_device(model) if device is None else get_device(device)
+    model.to(dev)
+    x = torch.as_tensor(np.asarray(images.detach().cpu() if hasattr(images, "detach") else images), dtype=torch.float32)
+    if x.dim() == 3:
+        x = x[:, None]
+    if x.dim() != 4:
+        raise ValueError(f"images must be (N, 1, H, W) or (N, H, W); got shape {tuple(x.shape)}.")
+    x = x.to(dev)
+    was_training = model.training
+    model.eval()
+    chunks: dict[str, list[np.ndarray]] = {"reconstruction": [], "responses": []}
+    feature_chunks: list[list[np.ndarray]] = []
+    try:
+        for start in range(0, x.shape[0], int(batch_size)):
+            out = model(x[start : start + int(batch_size)])
+            for key in chunks:
+                if out.get(key) is not None:
+                    chunks[key].append(out[key].float().cpu().numpy())
+            if features:
+                feature_chunks.append([f.float().cpu().numpy() for f in out["features"]])
+    finally:
+        model.train(was_training)
+    result: dict[str, Any] = {key: (np.concatenate(v) if v else None) for key, v in chunks.items()}
+    if features:
+        result["features"] = [np.concatenate(layer) for layer in zip(*feature_chunks)]
+    return result
+
+
+def evaluate(model: nn.Module, dataset: Any, device: str | torch.device | None = None) -> dict[str, float]:
+    """Test-set metrics of a trained model.
+
+    Returns
+    -------
+    dict of floats:
+
+    - reconstructing models: ``mse``, ``psnr``, ``ssim`` (definitions in :mod:`daenr_lite.metrics`) on the
+      test images.
+    - response models: ``test_corr`` (mean over neurons of the Pearson r with the trial-averaged test
+      responses), ``single_trial_corr`` (mean), ``feve`` (nan-mean over neurons with explainable variance)
+      and ``oracle_corr`` (mean; these three need >= 2 repeats); on simulated data also ``ceiling`` (mean
+      r of the noise-free rates with the trial-averaged responses) and ``fraction_of_ceiling``
+      (``test_corr / ceiling``).
+    """
+    out = predict(model, dataset.test_images, device=device)
+    result: dict[str, float] = {}
+    if out["reconstruction"] is not None:
+        result["mse"] = metrics.mse(out["reconstruction"], dataset.test_images)
+        result["psnr"] = metrics.psnr(out["reconstruction"], dataset.test_images)
+        result["ssim"] = metrics.ssim(out["reconstruction"], dataset.test_images)
+    if out["responses"] is not None:
+        pred = out["responses"]
+        responses = dataset.test_responses
+        corr = metrics.per_neuron_corr(pred, responses.mean(axis=0))
+        result["test_corr"] = float(corr.mean())
+        result["single_trial_corr"] = float(metrics.single_trial_corr(pred, responses).mean())
+        if responses.shape[0] >= 2:
+            fev = metrics.feve(pred, responses)
+            result["feve"] = float(np.nanmean(fev)) if np.isfinite(fev).any() else float("nan")
+            result["oracle_corr"] = float(metrics.oracle_corr(responses).mean())
+        truth = getattr(dataset, "ground_truth", None)
+        if truth is not None:
+            ceiling = metrics.ground_truth_ceiling(truth.test_rates, responses)
+            result["ceiling"] = float(ceiling.mean())
+            result["fraction_of_ceiling"] = metrics.fraction_of_ceiling(corr, ceiling)
+    return result
