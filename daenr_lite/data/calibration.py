@@ -55,9 +55,9 @@ class RegionParams:
 
 #: Output of ``calibrate(seeds=(0, 1, 2))`` against ../shared/data/antolik2016_partial (see module docstring).
 CALIBRATED: dict[int, RegionParams] = {
-    1: RegionParams(baseline=0.406, event_scale=0.6302, log_mean_rate_mean=-0.6026, log_mean_rate_sd=0.1872),
-    2: RegionParams(baseline=0.4982, event_scale=0.6844, log_mean_rate_mean=-0.5151, log_mean_rate_sd=0.1556),
-    3: RegionParams(baseline=0.4335, event_scale=0.8206, log_mean_rate_mean=-0.4081, log_mean_rate_sd=0.2597),
+    1: RegionParams(baseline=0.4032, event_scale=0.6306, log_mean_rate_mean=-0.6026, log_mean_rate_sd=0.1872),
+    2: RegionParams(baseline=0.4928, event_scale=0.6859, log_mean_rate_mean=-0.5151, log_mean_rate_sd=0.1556),
+    3: RegionParams(baseline=0.4167, event_scale=0.8095, log_mean_rate_mean=-0.4081, log_mean_rate_sd=0.2597),
 }
 
 
