@@ -112,7 +112,10 @@ def prepare_root(notebooks_src: Path, root: Path) -> Path:
                 cell.outputs = []
                 cell.execution_count = None
         nb.metadata.pop("widgets", None)  # stale saved widget state would show old views
+        stat = path.stat()
         nbformat.write(nb, path)
+        # keep the timestamp: jupytext refuses to open an .ipynb newer than its paired .py
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     return root
 
 
@@ -374,7 +377,7 @@ class LabNotebook:
         return None
 
     # ------------------------------------------------------------------ actions
-    def open(self, timeout: float = 60.0) -> None:
+    def open(self, timeout: float = 120.0) -> None:
         """Load ``/lab/tree/<name>`` and wait for the notebook and an idle kernel."""
         page = self.page
         page.goto(self.server.lab_url(self.name), wait_until="domcontentloaded",
@@ -560,11 +563,11 @@ def image_src(page: Any, css_class: str) -> str | None:
     return img.first.get_attribute("src") if img.count() else None
 
 
-def wait_until(check: Any, timeout: float, interval: float = 0.25) -> bool:
+def wait_until(check: Any, timeout: float, interval: float = 0.25) -> Any:
     """Poll ``check()`` until it returns truthy or ``timeout`` seconds pass; returns the last result."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()
         if result or time.monotonic() > deadline:
-            return bool(result)
+            return result
         time.sleep(interval)
