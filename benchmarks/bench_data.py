@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from daenr_lite.data.calibration import calibrate, ground_truth_ceiling, real_statistics, response_statistics
+from daenr_lite.data.calibration import calibrate, real_statistics, response_statistics
+from daenr_lite.metrics import ground_truth_ceiling
 from daenr_lite.data.simulated import simulate_region
 
 DEFAULT_REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "antolik2016_partial"

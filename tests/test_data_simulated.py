@@ -9,14 +9,8 @@ import pytest
 
 from daenr_lite.data import DatasetError, GroundTruth, NeuralDataset, load_dataset
 from daenr_lite.data import simulated as sim
-from daenr_lite.data.calibration import (
-    CALIBRATED,
-    calibrate,
-    ground_truth_ceiling,
-    leave_one_out_oracle,
-    real_statistics,
-    response_statistics,
-)
+from daenr_lite.data.calibration import CALIBRATED, calibrate, real_statistics, response_statistics
+from daenr_lite.metrics import ground_truth_ceiling, oracle_corr
 from daenr_lite.data.images import PHOTOGRAPHS, boxes_overlap, load_photograph, sample_patches
 from daenr_lite.data.neurons import gabor_filters, sample_population
 from daenr_lite.data.noise import draw_noise, zero_inflated_gamma
@@ -262,7 +256,7 @@ def test_cache_defaults_to_the_env_data_dir(tmp_path, monkeypatch):
 
 
 # ------------------------------------------------------------------------------------------ statistics
-def test_leave_one_out_oracle_matches_its_definition():
+def test_oracle_used_for_calibration_matches_its_definition():
     rng = np.random.default_rng(0)
     resp = rng.gamma(1.0, size=(5, 30, 4)) + rng.normal(0, 1, (1, 30, 4)) ** 2
     expected = np.zeros(4)
@@ -270,11 +264,11 @@ def test_leave_one_out_oracle_matches_its_definition():
         expected[j] = np.mean(
             [np.corrcoef(resp[t, :, j], np.delete(resp[:, :, j], t, axis=0).mean(0))[0, 1] for t in range(5)]
         )
-    np.testing.assert_allclose(leave_one_out_oracle(resp), expected, rtol=1e-10)
+    np.testing.assert_allclose(oracle_corr(resp), expected, rtol=1e-10)
     constant = np.ones((3, 10, 2))
-    np.testing.assert_array_equal(leave_one_out_oracle(constant), 0)
+    np.testing.assert_array_equal(oracle_corr(constant), 0)
     with pytest.raises(ValueError, match="repeats"):
-        leave_one_out_oracle(resp[:1])
+        oracle_corr(resp[:1])
 
 
 @needs_real

@@ -2,7 +2,7 @@
 
 Statistics matched per region (definitions used everywhere in daenr-lite's data layer):
 
-- **oracle correlation** (:func:`leave_one_out_oracle`): for each neuron and each test repeat ``t``,
+- **oracle correlation** (:func:`daenr_lite.metrics.oracle_corr`): for each neuron and each test repeat ``t``,
   the Pearson r over the test images between trial ``t`` and the mean of the other repeats; averaged
   over repeats, then over neurons. Real data: 0.400 / 0.329 / 0.369 for regions 1 / 2 / 3.
 - **zero fraction**: fraction of single-trial training responses that are exactly 0
@@ -24,12 +24,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..metrics import oracle_corr
+
 __all__ = [
     "RegionParams",
     "CALIBRATED",
-    "leave_one_out_oracle",
     "response_statistics",
-    "ground_truth_ceiling",
     "real_statistics",
     "calibrate",
 ]
@@ -61,35 +61,6 @@ CALIBRATED: dict[int, RegionParams] = {
 }
 
 
-def leave_one_out_oracle(test_responses: np.ndarray) -> np.ndarray:
-    """(neurons,) single-trial leave-one-out oracle correlation.
-
-    test_responses : (repeats, images, neurons), repeats >= 2. For each neuron and repeat ``t``: Pearson
-    r over images between trial ``t`` and the mean of the other repeats; averaged over repeats.
-    Neurons/trials with zero variance contribute 0.
-    """
-    resp = np.asarray(test_responses, dtype=np.float64)
-    if resp.ndim != 3 or resp.shape[0] < 2:
-        raise ValueError(f"test_responses must be (repeats >= 2, images, neurons); got shape {resp.shape}.")
-    n_rep = resp.shape[0]
-    others = (resp.sum(axis=0, keepdims=True) - resp) / (n_rep - 1)
-    a = resp - resp.mean(axis=1, keepdims=True)
-    b = others - others.mean(axis=1, keepdims=True)
-    denom = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
-    corr = np.divide((a * b).sum(axis=1), denom, out=np.zeros_like(denom), where=denom > 0)
-    return corr.mean(axis=0)
-
-
-def ground_truth_ceiling(test_rates: np.ndarray, test_responses: np.ndarray) -> np.ndarray:
-    """(neurons,) Pearson r between noise-free test rates (M, n) and trial-averaged responses (R, M, n)."""
-    a = np.asarray(test_rates, dtype=np.float64)
-    b = np.asarray(test_responses, dtype=np.float64).mean(axis=0)
-    a = a - a.mean(axis=0)
-    b = b - b.mean(axis=0)
-    denom = np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
-    return np.divide((a * b).sum(axis=0), denom, out=np.zeros_like(denom), where=denom > 0)
-
-
 def response_statistics(train_responses: np.ndarray, test_responses: np.ndarray) -> dict[str, float]:
     """Summary statistics of a dataset's responses (the quantities matched by the calibration).
 
@@ -101,7 +72,7 @@ def response_statistics(train_responses: np.ndarray, test_responses: np.ndarray)
     test = np.asarray(test_responses, dtype=np.float64)
     neuron_means = np.maximum(train.mean(axis=0), 1e-6)
     return {
-        "oracle": float(leave_one_out_oracle(test).mean()),
+        "oracle": float(oracle_corr(test).mean()),
         "zero_fraction": float((train == 0).mean()),
         "test_zero_fraction": float((test == 0).mean()),
         "mean": float(train.mean()),
@@ -176,7 +147,7 @@ def calibrate(
                     noise_free_rates(pop, part["truth"]["test_tuning"], baseline), event_scale, part["test_draws"]
                 )
                 zeros.append((train == 0).mean())
-                oracles.append(leave_one_out_oracle(test).mean())
+                oracles.append(oracle_corr(test).mean())
             return float(np.mean(zeros)), float(np.mean(oracles))
 
         def event_scale_for(baseline: float) -> float:
