@@ -94,10 +94,11 @@ def _unpack(archive: Path, into: Path) -> None:
 def _fetch(url: str, workdir: Path, progress: bool) -> Path:
     import pooch
 
-    logger = pooch.get_logger()
+    logger = pooch.get_logger()  # silence pooch's "use this known_hash" advice: every file is verified below
     level = logger.level
-    if not progress:
-        logger.setLevel("WARNING")
+    logger.setLevel("WARNING")
+    if progress:
+        print(f"Downloading {url}")
     try:
         path = pooch.retrieve(
             url,
