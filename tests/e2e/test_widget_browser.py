@@ -126,7 +126,7 @@ def exercise_explorer(nb: LabNotebook, artifacts: Path, prefix: str) -> dict:
             "status_after": status_after, "screenshots": shots}
 
 
-def test_mapping_layer_explorer_in_jupyterlab(lab_server, lab_page, artifacts_dir):
+def test_mapping_layer_explorer_in_jupyterlab(lab_page, lab_server, artifacts_dir):
     """03_dae_nr runs cleanly in JupyterLab and its explorer retrains on another mapping layer."""
     if not (lab_server.root_dir / NOTEBOOK).exists():
         pytest.fail(f"notebooks/{NOTEBOOK} does not exist: the widget test has nothing to open "
@@ -177,7 +177,7 @@ _SELFCHECK_WIDGET = textwrap.dedent('''
 ''')
 
 
-def test_harness_detects_errors_and_widget_updates(lab_server, lab_page, artifacts_dir):
+def test_harness_detects_errors_and_widget_updates(lab_page, lab_server, artifacts_dir):
     """The harness reports a failing cell, and sees a stand-in explorer render and update."""
     nb_json = nbformat.v4.new_notebook()
     nb_json.cells = [nbformat.v4.new_code_cell(_SELFCHECK_WIDGET),
