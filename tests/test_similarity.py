@@ -283,6 +283,8 @@ def test_layer_probe_trains_only_the_readout(tiny_dataset):
     assert any(not torch.equal(readout_start[k], v) for k, v in probe.readout.state_dict().items())
     probe.train()
     assert not probe.backbone.training
+    x = torch.as_tensor(tiny_dataset.test_images)
+    assert all(torch.allclose(a, b) for a, b in zip(probe.features(x), dae.features(x)))
     out = predict(probe, tiny_dataset.test_images)
     assert out["reconstruction"] is None and out["responses"].shape == (12, 6) and (out["responses"] >= 0).all()
     with pytest.raises(ValueError, match="layer"):

@@ -103,8 +103,16 @@ class LayerProbe(nn.Module):
         self.backbone.set_input_normalization(mean, std)
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """x : (batch, 1, H, W) raw images -> the frozen model's [h1, h2, h3, h4]."""
+        """x : (batch, 1, H, W) raw images -> the frozen model's [h1, h2, h3, h4].
+
+        For a model with an ``encoder`` (DAE, DAE-NR) only the encoder runs (the decoder's output is not
+        needed), otherwise the model's own ``features(x)``.
+        """
         with torch.no_grad():
+            encoder = getattr(self.backbone, "encoder", None)
+            normalize = getattr(self.backbone, "normalize", None)
+            if encoder is not None and callable(normalize):
+                return list(encoder(normalize(x)))
             return self.backbone.features(x)
 
     def forward(self, x: torch.Tensor) -> dict[str, Any]:
