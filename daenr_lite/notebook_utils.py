@@ -11,7 +11,7 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 __all__ = [
     "record_metrics",
@@ -22,6 +22,10 @@ __all__ = [
     "figure_png",
     "show_figure",
     "find_real_data",
+    "quick_subset",
+    "train_config",
+    "describe_training",
+    "format_table",
 ]
 
 _NOTEBOOK_ID = re.compile(r"^[0-9]{2}$")
@@ -115,9 +119,9 @@ def figure_png(fig: Any, dpi: int = 100) -> bytes:
     return buffer.getvalue()
 
 
-def show_figure(fig: Any, name: str | None = None, output_dir: str | os.PathLike[str] | None = None) -> Path | None:
+def show_figure(fig: Any, name: str | None = None, output_dir: str | os.PathLike[str] | None = None) -> None:
     """Display ``fig`` in the notebook, save it as ``output_dir/figures/name.png`` (when both are given)
-    and close it. Returns the saved path (or None).
+    and close it. (Returns None, so a trailing call prints nothing extra.)
 
     Rendering the PNG ourselves makes figures appear whatever the matplotlib backend (``MPLBACKEND=Agg``
     in CI included) and avoids the inline backend showing the same figure twice.
@@ -126,15 +130,12 @@ def show_figure(fig: Any, name: str | None = None, output_dir: str | os.PathLike
     from IPython.display import Image, display
 
     png = figure_png(fig)
-    saved = None
     if name is not None and output_dir is not None:
         folder = Path(output_dir) / "figures"
         folder.mkdir(parents=True, exist_ok=True)
-        saved = folder / f"{name}.png"
-        saved.write_bytes(png)
+        (folder / f"{name}.png").write_bytes(png)
     display(Image(data=png))
     plt.close(fig)
-    return saved
 
 
 #: where the partial copy of the real recordings sits relative to the repository root (CI and the course
@@ -161,3 +162,64 @@ def find_real_data(start: str | os.PathLike[str] | None = None) -> Path | None:
         if (candidate / "Data").is_dir():
             return candidate
     return None
+
+
+#: quick mode (CPU / CI): keep this many training images and train this many epochs
+QUICK_TRAIN_IMAGES = 600
+QUICK_EPOCHS = 2
+
+
+def quick_subset(data: Any, quick: bool, n_train: int = QUICK_TRAIN_IMAGES) -> Any:
+    """In quick mode, a copy of ``data`` with only its first ``n_train`` training images (test set and
+    neurons unchanged); otherwise ``data`` itself. Makes every model train in seconds on a CPU."""
+    from dataclasses import replace
+
+    if not quick or data.n_train <= n_train:
+        return data
+    truth = data.ground_truth
+    if truth is not None:
+        truth = replace(truth, train_rates=truth.train_rates[:n_train])
+    return replace(
+        data,
+        train_images=data.train_images[:n_train],
+        train_responses=data.train_responses[:n_train],
+        ground_truth=truth,
+        info={**data.info, "quick_subset": f"first {n_train} of {data.n_train} training images"},
+    )
+
+
+def train_config(quick: bool, seed: int = 0, **overrides: Any) -> Any:
+    """The notebooks' :class:`~daenr_lite.TrainConfig`: ``TrainConfig.quick(max_epochs=QUICK_EPOCHS)`` in
+    quick mode (far from converged, seconds per model), else the defaults (early stopping). ``overrides``
+    change fields, e.g. ``lam=1e-2``."""
+    from .config import TrainConfig
+
+    config = TrainConfig.quick(max_epochs=QUICK_EPOCHS) if quick else TrainConfig()
+    return config.replace(seed=int(seed), **overrides)
+
+
+def describe_training(data: Any, config: Any) -> str:
+    """One line: how many images and epochs a training run uses (for the notebooks' printouts)."""
+    n_val = max(1, int(round(data.n_train * config.val_fraction)))
+    return (f"training on {data.n_train - n_val} images (validation {n_val}), up to {config.max_epochs} epochs, "
+            f"batch {config.batch_size}, learning rate {config.lr:g}")
+
+
+def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], digits: int = 3) -> str:
+    """A plain-text table of ``rows`` (dicts) restricted to ``columns``; floats get ``digits`` decimals,
+    missing values and NaN print as ``-``."""
+    if not rows:
+        raise ValueError("format_table got no rows.")
+
+    def cell(value: Any) -> str:
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return "-"
+        if isinstance(value, float):
+            return f"{value:.{digits}f}"
+        return str(value)
+
+    body = [[cell(row.get(col)) for col in columns] for row in rows]
+    widths = [max(len(col), *(len(r[i]) for r in body)) for i, col in enumerate(columns)]
+    lines = ["  ".join(col.rjust(w) for col, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in body]
+    return "\n".join(lines)

@@ -268,9 +268,11 @@ def plot_predicted_vs_recorded(predicted: Any, recorded: Any, neurons: Sequence[
 
 
 def plot_readout_masks(masks: Any, true_filters: Any | None = None, n: int = 8,
+                       labels: Sequence[Any] | None = None,
                        title: str = "Learned readout masks (where each neuron looks)"):
     """Each neuron's learned spatial mask ``(neurons, h, w)``; with ``true_filters (neurons, H, W)`` the
-    ground-truth receptive field's envelope ``|filter|`` is drawn underneath for comparison."""
+    ground-truth receptive field's envelope ``|filter|`` is drawn underneath for comparison.
+    ``labels`` name the neurons in the titles (default: their position)."""
     m = _array("masks", masks, (3,))[:n]
     rows = 1 if true_filters is None else 2
     fig = _figure(1.35 * len(m) + 1.2, 1.45 * rows + 0.5)
@@ -278,7 +280,7 @@ def plot_readout_masks(masks: Any, true_filters: Any | None = None, n: int = 8,
     truth = None if true_filters is None else np.abs(_array("true_filters", true_filters, (3,))[:n])
     for j in range(len(m)):
         axes[0, j].imshow(m[j], cmap="magma")
-        axes[0, j].set_title(f"neuron {j}", fontsize=8)
+        axes[0, j].set_title(f"neuron {labels[j] if labels is not None else j}", fontsize=8)
         _blank(axes[0, j])
         if truth is not None:
             axes[1, j].imshow(truth[j], cmap="magma")
@@ -320,10 +322,12 @@ def plot_metric_table(values: Mapping[str, float], reference: Mapping[str, float
     width = 0.38 if reference else 0.6
     fig = _figure(1.2 * len(names) + 2.5, 3.4)
     ax = fig.subplots()
-    ax.bar(x - (width / 2 if reference else 0), [values[k] for k in names], width, label="ours")
+    ours = ax.bar(x - (width / 2 if reference else 0), [values[k] for k in names], width, label="ours")
+    ax.bar_label(ours, fmt="%.2f", fontsize=8)
     if reference:
         ref = [reference.get(k, np.nan) for k in names]
-        ax.bar(x + width / 2, ref, width, hatch="//", color="0.8", edgecolor="0.4", label="paper")
+        ref_bars = ax.bar(x + width / 2, ref, width, hatch="//", color="0.8", edgecolor="0.4", label="paper")
+        ax.bar_label(ref_bars, fmt="%.2f", fontsize=8)
     ax.set_xticks(x, names)
     ax.set_ylabel(metric)
     ax.set_title(title or metric)

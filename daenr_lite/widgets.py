@@ -32,9 +32,6 @@ __all__ = ["MappingLayerExplorer", "ExplorerResult", "train_dae_nr", "format_res
 
 logger = logging.getLogger(__name__)
 
-#: epochs used by the explorer's default training function in quick mode (a few seconds per click on a CPU)
-QUICK_EPOCHS = 2
-
 
 @dataclass
 class ExplorerResult:
@@ -67,15 +64,17 @@ TrainFn = Callable[..., ExplorerResult]
 def train_dae_nr(dataset: Any, layer: int, lam: float, *, quick: bool = True, seed: int = 0,
                  device: str = "auto", n_images: int = 6) -> ExplorerResult:
     """Train a DAE-NR with mapping layer ``layer`` (1..4) and response weight ``lam`` on ``dataset``;
-    evaluate it on the test set. Quick mode trains :data:`QUICK_EPOCHS` epochs of ``TrainConfig.quick()``."""
-    from . import TrainConfig, build_model, evaluate, fit, get_device, predict, set_seed
+    evaluate it on the test set. Quick mode uses the notebooks' quick setting
+    (:func:`~daenr_lite.notebook_utils.quick_subset` and :func:`~daenr_lite.notebook_utils.train_config`)."""
+    from . import build_model, evaluate, fit, get_device, predict, set_seed
+    from .notebook_utils import quick_subset, train_config
 
     set_seed(seed)
     dev = get_device(None if device == "auto" else device)
     model = build_model("dae_nr", dataset, mapping_layer=int(layer))
-    config = TrainConfig.quick(max_epochs=QUICK_EPOCHS) if quick else TrainConfig()
     start = time.perf_counter()
-    history = fit(model, dataset, config, lam=float(lam), seed=seed, progress=False, device=dev)
+    history = fit(model, quick_subset(dataset, quick), train_config(quick, seed, lam=float(lam)),
+                  progress=False, device=dev)
     scores = evaluate(model, dataset)
     out = predict(model, dataset.test_images)
     return ExplorerResult(

@@ -161,13 +161,14 @@ else:
     print(f"mean oracle correlation: real {real_oracle.mean():.3f} vs {data.name} {oracle.mean():.3f}")
 
 # %%
-record_metrics(
+saved = record_metrics(
     OUTPUT_DIR, "00",
     dataset=data.name, n_neurons=data.n_neurons, n_train=data.n_train, n_test=data.n_test,
     n_repeats=data.n_repeats, fraction_zero=fraction_zero, oracle_corr=float(oracle.mean()),
     ceiling=None if ceiling is None else float(ceiling.mean()),
     real_oracle_corr=None if real_oracle is None else float(real_oracle.mean()),
 )
+print(f"key numbers saved to {saved}")
 
 # %% [markdown]
 # ## Exercises

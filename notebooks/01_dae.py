@@ -1,0 +1,138 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 · The deep auto-encoder (DAE)
+#
+# An auto-encoder learns to squeeze an image through a narrow **bottleneck** and rebuild it. Nobody tells it
+# which features to keep: whatever helps the reconstruction survives. DAE-NR (notebook 03) starts from this
+# model and adds neural responses; here we build and train the plain DAE (paper Figure 1a).
+#
+# ## Learning goals
+# - Read the architecture: four convolutional encoder layers $h_1 \dots h_4$ and a mirrored decoder.
+# - Compute how much the bottleneck compresses an image.
+# - Train the DAE and judge reconstructions with MSE, PSNR and SSIM — and against a trivial baseline.
+# - Look inside: what do the feature maps of $h_1 \dots h_4$ respond to?
+
+# %% tags=["parameters"]
+import os
+
+QUICK = os.environ.get("DAENR_QUICK", "0") == "1"  # short training (CPU, CI); False = full setting
+SEED = 0
+DEVICE = "auto"  # "auto" picks CUDA / Apple MPS when available, else the CPU
+DATASET = "simulated"  # or "antolik2016" (real recordings; download them first)
+REGION = 1  # recording region 1, 2 or 3
+OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figures go here
+
+# %%
+import numpy as np
+
+from daenr_lite import DAE, evaluate, fit, get_device, load_dataset, predict, psnr, set_seed, ssim
+from daenr_lite import plotting
+from daenr_lite.notebook_utils import describe_training, quick_subset, record_metrics, show_figure, train_config
+
+set_seed(SEED)
+device = get_device(None if DEVICE == "auto" else DEVICE)
+data = load_dataset(DATASET, region=REGION, seed=SEED)
+train_data = quick_subset(data, QUICK)  # quick mode: fewer training images
+config = train_config(QUICK, SEED)
+print(f"{data.name}: {data.n_train} training and {data.n_test} test images of {data.image_shape}; device {device}")
+
+# %% [markdown]
+# ## Architecture
+#
+# Each encoder layer is a convolution, batch normalisation and a nonlinearity $\sigma$ (ELU):
+#
+# $$ h_i = \sigma\big(\mathrm{BN}(W_i * h_{i-1})\big), \qquad h_0 = x, $$
+#
+# where layers 2–4 use stride 2, halving the map each time. The decoder mirrors the encoder with transposed
+# convolutions and ends in a sigmoid, so the reconstruction $\hat x$ has pixels in $[0, 1]$. Training
+# minimises the mean squared error over the $P$ pixels:
+#
+# $$ \mathcal{L}_\text{rec} = \frac{1}{P} \sum_{p=1}^{P} (x_p - \hat x_p)^2 . $$
+
+# %%
+# NBVAL_CHECK_OUTPUT
+model = DAE(data.image_shape)
+for name, shape in zip(["h1", "h2", "h3", "h4"], model.encoder.output_shapes):
+    print(f"{name}: {shape[0]} channels x {shape[1]}x{shape[2]} = {int(np.prod(shape))} numbers")
+print(f"image: {data.image_shape[0] * data.image_shape[1]} pixels -> compression ratio {model.compression_ratio:.1f}")
+
+# %% [markdown]
+# ## Training
+#
+# `fit` uses Adam, holds out 20% of the training images for validation, lowers the learning rate when the
+# validation loss stalls and stops early (restoring the best weights). In quick mode we train for only a
+# couple of epochs on a subset — enough to see the idea, far from converged.
+
+# %%
+print(describe_training(train_data, config))
+history = fit(model, train_data, config, device=device, progress=not QUICK)
+print(history)
+show_figure(plotting.plot_training_curves({"train": history.train_loss, "validation": history.val_loss},
+                                          best_epoch=history.best_epoch, title="DAE training", ylabel="MSE"),
+            "01_training", OUTPUT_DIR)
+
+# %% [markdown]
+# ## How good are the reconstructions?
+#
+# - **MSE** is the loss above, averaged over test images.
+# - **PSNR** (peak signal-to-noise ratio, dB) puts the per-image MSE on a log scale, for pixels in $[0,1]$:
+#   $\mathrm{PSNR} = 10 \log_{10}\!\big(1 / \mathrm{MSE}\big)$; +3 dB means half the error.
+# - **SSIM** (structural similarity, 1 = identical) compares local means $\mu$, variances $\sigma^2$ and
+#   covariance $\sigma_{x\hat x}$ in 7×7 windows:
+#   $\mathrm{SSIM} = \frac{(2\mu_x\mu_{\hat x} + c_1)(2\sigma_{x\hat x} + c_2)}{(\mu_x^2 + \mu_{\hat x}^2 + c_1)(\sigma_x^2 + \sigma_{\hat x}^2 + c_2)}$.
+#
+# A number means little without a baseline: a "model" that outputs the mean gray value for every image.
+
+# %%
+scores = evaluate(model, data)
+blank = np.full_like(data.test_images, data.train_images.mean())
+baseline = {"psnr": psnr(blank, data.test_images), "ssim": ssim(blank, data.test_images)}
+print(f"DAE:              MSE {scores['mse']:.4f}   PSNR {scores['psnr']:.2f} dB   SSIM {scores['ssim']:.3f}")
+print(f"mean-gray image:  PSNR {baseline['psnr']:.2f} dB   SSIM {baseline['ssim']:.3f}")
+
+# %%
+out = predict(model, data.test_images[:8], features=True)
+show_figure(plotting.plot_reconstructions(data.test_images[:8], {"DAE": out["reconstruction"]},
+                                          title=f"DAE reconstructions of test images (PSNR {scores['psnr']:.1f} dB)"),
+            "01_reconstructions", OUTPUT_DIR)
+
+# %% [markdown]
+# ## Inside the encoder
+#
+# The feature maps of one test image: early layers ($h_1$) keep a full-resolution copy of the image
+# filtered in different ways (edges, light vs dark); deeper layers are coarser and more abstract. Notebook
+# 03 asks which of these layers is the best place to read V1 responses from.
+
+# %%
+show_figure(plotting.plot_feature_maps([layer[0] for layer in out["features"]],
+                                       title="DAE feature maps h1..h4 for test image 0"),
+            "01_feature_maps", OUTPUT_DIR)
+
+# %%
+saved = record_metrics(OUTPUT_DIR, "01", mse=scores["mse"], psnr=scores["psnr"], ssim=scores["ssim"],
+                       baseline_psnr=baseline["psnr"], baseline_ssim=baseline["ssim"], epochs=history.n_epochs,
+                       compression_ratio=model.compression_ratio)
+print(f"key numbers saved to {saved}")
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Train with `QUICK = False` (or more epochs: `config = train_config(QUICK, SEED, max_epochs=20)`).
+#    How do PSNR and SSIM grow with training time?
+# 2. Make the bottleneck narrower: `DAE(data.image_shape, ModelConfig(encoder_channels=(16, 32, 32, 2)))`
+#    (`from daenr_lite import ModelConfig`). What happens to the compression ratio and to the reconstructions?
+# 3. Which kind of image detail does the DAE lose first? Compare fine textures and large shapes.
+# 4. PSNR averages the per-image values. Why can the PSNR of the mean MSE differ from the mean PSNR?
+#    (See the note on the paper's Table 1 in notebook 05.)

@@ -1,0 +1,139 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · Predicting V1 responses: CNN with a factorized readout (CNN-FR)
+#
+# The second ingredient of DAE-NR is a model that predicts neural responses from images: a convolutional
+# **core** shared by all neurons, and a cheap per-neuron **factorized readout** (Klindt et al. 2017; paper
+# Figure 1b). Trained alone, this is the CNN-FR baseline of the paper.
+#
+# ## Learning goals
+# - Write down the factorized readout: *where* a neuron looks (a spatial mask) × *what* it looks for (feature
+#   weights).
+# - Understand why spike-like data calls for a **Poisson** loss.
+# - Evaluate predictions with the correlation $r$, FEVe and the fraction of the achievable ceiling.
+# - Compare the learned masks with the true receptive fields.
+
+# %% tags=["parameters"]
+import os
+
+QUICK = os.environ.get("DAENR_QUICK", "0") == "1"  # short training (CPU, CI); False = full setting
+SEED = 0
+DEVICE = "auto"  # "auto" picks CUDA / Apple MPS when available, else the CPU
+DATASET = "simulated"  # or "antolik2016" (real recordings; download them first)
+REGION = 1  # recording region 1, 2 or 3
+OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figures go here
+
+# %%
+import numpy as np
+
+from daenr_lite import build_model, evaluate, fit, get_device, load_dataset, per_neuron_corr, predict, set_seed
+from daenr_lite import plotting
+from daenr_lite.notebook_utils import describe_training, quick_subset, record_metrics, show_figure, train_config
+
+set_seed(SEED)
+device = get_device(None if DEVICE == "auto" else DEVICE)
+data = load_dataset(DATASET, region=REGION, seed=SEED)
+train_data = quick_subset(data, QUICK)  # quick mode: fewer training images
+config = train_config(QUICK, SEED)
+print(f"{data.name}: {data.n_neurons} neurons, {data.n_train} training images; device {device}")
+
+# %% [markdown]
+# ## The model
+#
+# The core turns an image into feature maps $h[c, y, x]$. For neuron $n$ the readout learns a spatial mask
+# $m_n[y, x]$ and feature weights $w_n[c]$ (both non-negative here) and predicts the firing rate
+#
+# $$ \hat r_n = f\Big( \sum_{c, y, x} h[c, y, x]\, m_n[y, x]\, w_n[c] + b_n \Big), \qquad f(u) = \mathrm{ELU}(u) + 1 > 0 . $$
+#
+# Factorizing "where" and "what" needs only $H W + C$ numbers per neuron instead of $H W C$; an L1 penalty
+# keeps masks small and local.
+#
+# ## The Poisson loss
+#
+# Spike counts are non-negative and their variance grows with their mean. If the observed response
+# $r_n$ is Poisson with rate $\hat r_n$, its negative log-likelihood is (up to a constant)
+#
+# $$ \mathcal{L}_\text{Poisson} = \sum_n \big( \hat r_n - r_n \log \hat r_n \big), $$
+#
+# which, unlike squared error, does not let the rare large responses dominate training.
+
+# %%
+model = build_model("cnn_fr", data)
+print("core feature maps (channels, height, width):", model.core.output_shapes)
+print(f"{model.n_parameters():,} trainable parameters")
+
+# %%
+print(describe_training(train_data, config))
+history = fit(model, train_data, config, device=device, progress=not QUICK)
+print(history)
+show_figure(plotting.plot_training_curves({"train": history.train_loss, "validation": history.val_loss},
+                                          best_epoch=history.best_epoch, title="CNN-FR training",
+                                          ylabel="Poisson loss (+ L1)"),
+            "02_training", OUTPUT_DIR)
+
+# %% [markdown]
+# ## How good are the predictions?
+#
+# - **Test correlation** $r$: Pearson correlation, per neuron, between the prediction and the
+#   trial-averaged test response; we report the mean over neurons.
+# - **FEVe** (fraction of explainable variance explained): only part of the variance is stimulus-driven;
+#   the rest is trial-to-trial noise $\sigma^2_\text{noise}$ that no model can predict:
+#   $\mathrm{FEVe} = 1 - \frac{\mathrm{MSE} - \sigma^2_\text{noise}}{\mathrm{Var}[r] - \sigma^2_\text{noise}}$.
+# - **Ceiling** (simulated data): the correlation of the *true* noise-free rates with the trial-averaged
+#   responses. `fraction_of_ceiling` = test $r$ / ceiling tells how much of the achievable is achieved.
+
+# %%
+scores = evaluate(model, data)
+for key in ("test_corr", "single_trial_corr", "feve", "oracle_corr", "ceiling", "fraction_of_ceiling"):
+    if key in scores:
+        print(f"{key:>20}: {scores[key]:.3f}")
+
+# %%
+predicted = predict(model, data.test_images)["responses"]
+show_figure(plotting.plot_predicted_vs_recorded(predicted, data.test_mean_responses,
+                                                title=f"CNN-FR on {data.name}: predicted vs recorded test responses"),
+            "02_predictions", OUTPUT_DIR)
+
+# %% [markdown]
+# ## Where does each neuron look?
+#
+# The learned masks live on the core's output grid (smaller than the image: the core uses "valid"
+# convolutions). On simulated data we can put the true receptive-field envelope next to them: after enough
+# training each mask should sit where the neuron's receptive field is.
+
+# %%
+masks = model.readout.mask.detach().cpu().numpy()
+truth = data.ground_truth.filters if data.ground_truth is not None else None
+best = np.argsort(per_neuron_corr(predicted, data.test_mean_responses))[::-1][:8]
+show_figure(plotting.plot_readout_masks(masks[best], None if truth is None else truth[best],
+                                        labels=best.tolist(), title="Readout masks of the 8 best-predicted neurons"),
+            "02_masks", OUTPUT_DIR)
+
+# %%
+saved = record_metrics(OUTPUT_DIR, "02", test_corr=scores["test_corr"], feve=scores.get("feve"),
+                       single_trial_corr=scores["single_trial_corr"], oracle_corr=scores.get("oracle_corr"),
+                       ceiling=scores.get("ceiling"), fraction_of_ceiling=scores.get("fraction_of_ceiling"),
+                       epochs=history.n_epochs)
+print(f"key numbers saved to {saved}")
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Switch the loss: train with the readout's output nonlinearity set to softplus
+#    (`build_model("cnn_fr", data, readout_nonlinearity="softplus")`). Does the test correlation change?
+# 2. Remove the L1 penalty (`readout_l1=0.0`). What happens to the masks?
+# 3. Why is the single-trial correlation always lower than the test correlation with the trial average?
+# 4. Klindt et al. (2017) report $r$ = 0.55 / 0.45 / 0.49 on the three real regions. Run this notebook with
+#    `DATASET = "antolik2016"` after downloading the data, in the full setting. How close do you get?
