@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import time
 from pathlib import Path
 
 import nbformat
@@ -104,7 +105,9 @@ def exercise_explorer(nb: LabNotebook, artifacts: Path, prefix: str) -> dict:
         return (image_src(page, "daenr-figure") not in (None, src_before)
                 and metrics != metrics_before and layer_name in metrics)
 
+    clicked = time.perf_counter()
     wait_until(updated, timeout=TRAIN_TIMEOUT_S)
+    waited = time.perf_counter() - clicked
     ok = updated() is True
     metrics_after, status_after = _text(page, "daenr-metrics"), _text(page, "daenr-status")
     explorer.screenshot(path=str(shots["after"]))
@@ -113,7 +116,7 @@ def exercise_explorer(nb: LabNotebook, artifacts: Path, prefix: str) -> dict:
         src_after = image_src(page, "daenr-figure")
         pytest.fail(
             f"{nb.name}: after choosing mapping layer {layer_label!r} and pressing Train, the explorer "
-            f"did not update (waited up to {TRAIN_TIMEOUT_S} s):\n"
+            f"did not update (watched it for {waited:.0f} s, limit {TRAIN_TIMEOUT_S} s):\n"
             f"  figure changed: {src_after not in (None, src_before)}\n"
             f"  metrics before: {metrics_before!r}\n  metrics after:  {metrics_after!r} "
             f"(must differ and name {layer_name!r})\n  status: {status_after!r}\n"
@@ -132,9 +135,14 @@ def test_mapping_layer_explorer_in_jupyterlab(lab_page, lab_server, artifacts_di
         pytest.fail(f"notebooks/{NOTEBOOK} does not exist: the widget test has nothing to open "
                     "(it is written from notebooks/03_dae_nr.py with jupytext).", pytrace=False)
     nb = LabNotebook(lab_page, lab_server, NOTEBOOK)
+    start = time.perf_counter()
     _run_notebook(nb)
+    ran = time.perf_counter()
     result = exercise_explorer(nb, artifacts_dir, prefix="03_dae_nr")
-    print(f"chose {result['layer']}: metrics {result['metrics_before']!r} -> {result['metrics_after']!r}")
+    done = time.perf_counter()
+    print(f"chose {result['layer']}: metrics {result['metrics_before']!r} -> {result['metrics_after']!r}; "
+          f"status {result['status_after']!r}")
+    print(f"timings: open + run all + save {ran - start:.1f} s, choose layer + train {done - ran:.1f} s")
 
 
 # --------------------------------------------------------------------------- harness self-check
