@@ -158,7 +158,8 @@ def significant_neuron_counts(
     Table (list of dicts), one row per model (DAE: per probed layer), with ``model`` (display name),
     ``kind``, ``layer``, ``readout`` ("joint" / "probe"), ``n_neurons``, ``n_significant``,
     ``n_insignificant``, ``fraction_significant``, ``mean_r``, ``median_r``, ``test_corr``, ``mse``,
-    ``psnr``, ``ssim`` (nan for models that do not reconstruct), ``epochs``, ``seconds``, ``seed``, and
+    ``psnr``, ``ssim`` (nan for models that do not reconstruct; a probe row carries its DAE's), ``epochs``,
+    ``seconds`` (training time; for a probe row the probe's only), ``seed``, and
     per-neuron arrays ``significant_mask (neurons,)``, ``r (neurons,)``, ``p_value (neurons,)``.
     """
     from tqdm.auto import tqdm
@@ -197,7 +198,7 @@ def significant_neuron_counts(
                 probe, probe_history = fit_probe(model, dataset, probe_layer, cfg, progress=False)
                 row = _significance_row(
                     probe, dataset, name=f"DAE (probe h{probe_layer})", kind="dae", layer=probe_layer, readout="probe",
-                    history=probe_history, seed=seed, seconds=seconds + time.perf_counter() - start,
+                    history=probe_history, seed=seed, seconds=time.perf_counter() - start,
                     significance_kwargs=sig_kwargs,
                 )
                 row.update(reconstruction)
@@ -238,8 +239,9 @@ def significant_vs_insignificant(
     ----------
     dataset : NeuralDataset with all neurons.
     significant_mask : (neurons,) bool, e.g. ``row["significant_mask"]`` of a
-        :func:`significant_neuron_counts` row. ``None``: derived by training ``reference`` on all
-        neurons and testing it with :func:`~daenr_lite.similarity.neuron_significance`.
+        :func:`significant_neuron_counts` row; or a dict ``{mapping_layer: mask}`` to give each DAE-NR_i
+        its own mask (e.g. the one of the DAE-NR_i trained on all neurons). ``None``: derived by training
+        ``reference`` on all neurons and testing it with :func:`~daenr_lite.similarity.neuron_significance`.
     train_config : ``None`` | ``"quick"`` | ``"auto"`` | TrainConfig; ``**train_overrides`` change fields.
     reference : model name (:data:`MODEL_NAMES`, not ``"dae"``) that defines the mask when none is given.
         The default CNN-FR is a pure response model, neutral with respect to the DAE-NR mapping layers.
@@ -280,24 +282,28 @@ def significant_vs_insignificant(
             predict(ref_model, dataset.test_images)["responses"], dataset.test_responses, alpha=alpha, alternative=alternative
         ).significant
         mask_source = f"{_DISPLAY[ref]} (alpha={alpha}, {alternative})"
+    elif isinstance(significant_mask, dict):
+        missing = [layer for layer in mapping_layers if layer not in significant_mask]
+        if missing:
+            raise ValueError(f"significant_mask has no mask for mapping layer(s) {missing}; give one per layer in mapping_layers.")
+        mask_source = "given per layer"
     else:
-        mask = np.asarray(significant_mask)
-        if mask.dtype != bool or mask.shape != (dataset.n_neurons,):
-            raise ValueError(
-                f"significant_mask must be a boolean array of shape ({dataset.n_neurons},), one entry per neuron; "
-                f"got dtype {mask.dtype}, shape {mask.shape}. Use row['significant_mask'] from significant_neuron_counts."
-            )
         mask_source = "given"
-    groups = {"YES": np.flatnonzero(mask), "NO": np.flatnonzero(~mask)}
-    if balance and min(len(g) for g in groups.values()) > 0:
-        size = min(len(g) for g in groups.values())
-        rng = np.random.default_rng(seed)
-        groups = {k: np.sort(rng.choice(g, size=size, replace=False)) for k, g in groups.items()}
+    masks = {
+        layer: _check_mask(significant_mask[layer] if isinstance(significant_mask, dict) else (
+            mask if significant_mask is None else significant_mask), dataset.n_neurons)
+        for layer in mapping_layers
+    }
+    rng = np.random.default_rng(seed)
 
     table = []
     bar = tqdm(total=2 * len(mapping_layers), desc="YES / NO neurons", unit="model", disable=not progress)
     try:
         for layer in mapping_layers:
+            groups = {"YES": np.flatnonzero(masks[layer]), "NO": np.flatnonzero(~masks[layer])}
+            if balance and min(len(g) for g in groups.values()) > 0:
+                size = min(len(g) for g in groups.values())
+                groups = {k: np.sort(rng.choice(g, size=size, replace=False)) for k, g in groups.items()}
             for label, idx in groups.items():
                 row: dict[str, Any] = {"model": f"DAE-NR_{layer}", "layer": int(layer), "neurons": label,
                                        "n_neurons": int(idx.size), "seed": seed, "mask_source": mask_source}
@@ -317,6 +323,16 @@ def significant_vs_insignificant(
     finally:
         bar.close()
     return table
+
+
+def _check_mask(mask: Any, n_neurons: int) -> np.ndarray:
+    mask = np.asarray(mask)
+    if mask.dtype != bool or mask.shape != (n_neurons,):
+        raise ValueError(
+            f"significant_mask must be a boolean array of shape ({n_neurons},), one entry per neuron; got dtype "
+            f"{mask.dtype}, shape {mask.shape}. Use row['significant_mask'] from significant_neuron_counts."
+        )
+    return mask
 
 
 def plot_significant_counts(table: Sequence[dict[str, Any]], ax: Any = None, title: str | None = None) -> Any:
