@@ -22,8 +22,8 @@ __all__ = [
     "plot_training_curves",
     "plot_metric_table",
     "plot_layer_profiles",
-    "plot_significant_counts",
     "plot_explorer_view",
+    "plot_paper_comparison",
 ]
 
 LAYER_NAMES = ("h1", "h2", "h3", "h4")
@@ -341,6 +341,33 @@ def plot_metric_table(values: Mapping[str, float], reference: Mapping[str, float
     return fig
 
 
+def plot_paper_comparison(ours: Mapping[Any, Mapping[str, float]], paper: Mapping[Any, Mapping[str, float]],
+                          metric: str = "PSNR gain over the DAE (dB)", title: str = "Ours vs the paper"):
+    """One panel per group (e.g. region), bars per model: our value beside the paper's.
+
+    ours, paper : ``{group: {model: value}}`` (e.g. ``{1: {"DAE-NR_1": 0.12, ...}, 2: {...}}``); models
+    missing from ``paper`` are drawn without a paper bar.
+    """
+    if not ours:
+        raise ValueError("ours is empty; pass {group: {model: value}}.")
+    groups = list(ours)
+    fig = _figure(3.8 * len(groups), 3.6)
+    axes = np.atleast_1d(fig.subplots(1, len(groups), sharey=True))
+    for ax, group in zip(axes, groups):
+        names = list(ours[group])
+        x = np.arange(len(names))
+        ax.bar(x - 0.2, [ours[group][k] for k in names], 0.4, label="ours")
+        ax.bar(x + 0.2, [paper.get(group, {}).get(k, np.nan) for k in names], 0.4, hatch="//", color="0.8",
+               edgecolor="0.4", label="paper")
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_xticks(x, names, rotation=30, ha="right")
+        ax.set_title(f"region {group}" if isinstance(group, (int, np.integer)) else str(group))
+    axes[0].set_ylabel(metric)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title)
+    return fig
+
+
 # ------------------------------------------------------------------------------------------- similarity
 def plot_layer_profiles(profiles: Mapping[str, Mapping[str, Sequence[float]]], ceiling: Mapping[str, float] | None = None,
                         null: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
@@ -371,30 +398,6 @@ def plot_layer_profiles(profiles: Mapping[str, Mapping[str, Sequence[float]]], c
         ax.set_title(measure)
     axes[0].legend(fontsize=8)
     fig.suptitle(title + (" (shaded: 95% of the shuffled-stimulus null)" if null else ""))
-    return fig
-
-
-def plot_significant_counts(counts: Mapping[str, int], n_neurons: int, reference: Mapping[str, int] | None = None,
-                            title: str = "Neurons significantly correlated with a model unit"):
-    """Bars of the number of significant neurons per model (paper Figure 3 analogue)."""
-    if not counts:
-        raise ValueError("counts is empty; pass {model name: number of significant neurons}.")
-    names = list(counts)
-    x = np.arange(len(names))
-    width = 0.38 if reference else 0.6
-    fig = _figure(1.2 * len(names) + 2.5, 3.6)
-    ax = fig.subplots()
-    bars = ax.bar(x - (width / 2 if reference else 0), [counts[k] for k in names], width, label="ours")
-    ax.bar_label(bars, fontsize=8)
-    if reference:
-        ref_bars = ax.bar(x + width / 2, [reference.get(k, np.nan) for k in names], width, hatch="//",
-                          color="0.8", edgecolor="0.4", label="paper (region 3)")
-        ax.bar_label(ref_bars, fontsize=8)
-    ax.axhline(n_neurons, color="k", ls=":", lw=1, label=f"all {n_neurons} neurons")
-    ax.set_xticks(x, names)
-    ax.set_ylabel("number of neurons")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
     return fig
 
 

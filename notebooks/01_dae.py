@@ -27,7 +27,7 @@
 # %% tags=["parameters"]
 import os
 
-QUICK = os.environ.get("DAENR_QUICK", "0") == "1"  # short training (CPU, CI); False = full setting
+QUICK = os.environ.get("DAENR_QUICK", "0") in ("1", "true")  # True: short training (CPU, CI)
 SEED = 0
 DEVICE = "auto"  # "auto" picks CUDA / Apple MPS when available, else the CPU
 DATASET = "simulated"  # or "antolik2016" (real recordings; download them first)

@@ -18,7 +18,7 @@ from daenr_lite.runner import check_pairing, list_notebooks, run_notebooks, stri
 REPO = Path(__file__).resolve().parents[1]
 
 PARAMETERS = """import os
-QUICK = os.environ.get("DAENR_QUICK", "0") == "1"
+QUICK = os.environ.get("DAENR_QUICK", "0") in ("1", "true")
 SEED = 0
 DEVICE = "auto"
 DATASET = "simulated"

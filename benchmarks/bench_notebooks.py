@@ -1,0 +1,67 @@
+"""Time every notebook of the series in quick mode (papermill), and the whole series.
+
+Usage::
+
+    python benchmarks/bench_notebooks.py                 # quick setting, all notebooks
+    python benchmarks/bench_notebooks.py --only 00,03    # some notebooks
+    python benchmarks/bench_notebooks.py --full --device cuda
+
+Prints one row per notebook (wall time, status) and the total, plus the machine's CPU count and load so
+numbers from a busy machine can be recognised as such. The dataset cache is warmed first (its one-off
+generation is not a notebook cost). Nothing is asserted: this is a measurement, not a test.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="full setting instead of quick")
+    parser.add_argument("--only", default=None, help="notebook numbers, e.g. 00,03")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--output", type=Path, default=None, help="run folder (default: a temporary folder)")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    from daenr_lite import load_dataset
+    from daenr_lite.runner import run_notebooks
+
+    start = time.perf_counter()
+    for region in (1, 2, 3):
+        load_dataset("simulated", region=region)
+    warm = time.perf_counter() - start
+    only = args.only.split(",") if args.only else None
+    with tempfile.TemporaryDirectory() as tmp:
+        out = args.output or Path(tmp) / "run"
+        series = run_notebooks(quick=not args.full, output_dir=out, only=only, device=args.device,
+                               notebooks_dir=REPO / "notebooks", html=False, stop_on_error=False, progress=False)
+    import torch
+
+    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?", "?", "?")
+    print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch threads "
+          f"{torch.get_num_threads()}, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min); "
+          f"data cache warm-up {warm:.1f} s")
+    print(f"setting: {'full' if args.full else 'quick'}, device {args.device}\n")
+    width = max(len(r.name) for r in series.notebooks)
+    print(f"{'notebook'.ljust(width)}  {'status':6}  wall time")
+    print("-" * (width + 20))
+    for result in series.notebooks:
+        print(f"{result.name.ljust(width)}  {result.status:6}  {result.seconds:7.1f} s")
+    print("-" * (width + 20))
+    print(f"{'whole series'.ljust(width)}  {'ok' if series.ok else 'FAILED':6}  {series.seconds:7.1f} s")
+    if not series.ok and series.failure is not None:
+        print("\n" + series.failure.describe(), file=sys.stderr)
+    return 0 if series.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
