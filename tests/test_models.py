@@ -76,13 +76,14 @@ def test_readout_positive_constrains_mask_and_features():
     with torch.no_grad():
         readout.raw_mask.uniform_(-1, 1)
         readout.raw_features.uniform_(-1, 1)
-    assert float(readout.mask.min()) >= 0 and float(readout.feature_weights.min()) >= 0
-    assert float(readout(torch.randn(8, 3, 5, 6)).min()) >= 0
+    with torch.no_grad():
+        assert float(readout.mask.min()) >= 0 and float(readout.feature_weights.min()) >= 0
+        assert float(readout(torch.randn(8, 3, 5, 6)).min()) >= 0
     free = FactorizedReadout((3, 5, 6), 4, positive=False)
     with torch.no_grad():
         free.raw_features.fill_(-1.0)
-    assert float(free.feature_weights.max()) < 0
-    assert float(free(torch.randn(8, 3, 5, 6)).min()) >= 0  # the output nonlinearity keeps rates >= 0
+        assert float(free.feature_weights.max()) < 0
+        assert float(free(torch.randn(8, 3, 5, 6)).min()) >= 0  # the output nonlinearity keeps rates >= 0
 
 
 @pytest.mark.parametrize("nonlinearity", ["elu1", "softplus"])

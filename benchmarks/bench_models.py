@@ -1,0 +1,191 @@
+"""Quality and speed of the DAE, CNN-FR and DAE-NR_1..4 on the simulated dataset.
+
+Usage::
+
+    python benchmarks/bench_models.py                 # defaults + quick preset + speed (several minutes)
+    python benchmarks/bench_models.py --quick         # quick preset + speed only
+    python benchmarks/bench_models.py --models cnn_fr,dae_nr_1 --region 2 --threads 2
+
+Prints Markdown tables:
+
+1. test metrics per model at the default :class:`TrainConfig` (PSNR/SSIM/MSE for reconstructing models;
+   test_corr / fraction_of_ceiling / FEVe for response models), epochs, wall seconds and CPU seconds;
+2. the same for :meth:`TrainConfig.quick` (the preset the notebooks use in CI), with a chance baseline
+   (every test image reconstructed as the mean training image; a constant prediction has r = 0);
+3. speed: training throughput (images/s) and the fraction of the machine's float32 matmul FLOP/s that a
+   training step reaches (FLOPs counted with ``torch.utils.flop_counter.FlopCounterMode``; peak measured
+   with a large ``torch.mm`` in the same run).
+
+Wall time depends on what else runs on the machine; CPU seconds (``time.process_time``, summed over
+threads) do not, and with one thread they approximate the wall time on an idle core.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import numpy as np
+import torch
+
+from daenr_lite import metrics
+from daenr_lite.config import TrainConfig
+from daenr_lite.data import load_dataset
+from daenr_lite.models import build_model
+from daenr_lite.training import evaluate, fit, get_device, set_seed
+from daenr_lite.training.objective import objective
+
+ALL_MODELS = ["cnn_fr", "dae", "dae_nr_1", "dae_nr_2", "dae_nr_3", "dae_nr_4"]
+
+
+def make_model(name: str, dataset):
+    if name.startswith("dae_nr_"):
+        return build_model("dae_nr", dataset, mapping_layer=int(name[-1]))
+    return build_model(name, dataset)
+
+
+def display_name(name: str) -> str:
+    return {"cnn_fr": "CNN-FR", "dae": "DAE"}.get(name, name.replace("dae_nr_", "DAE-NR_"))
+
+
+def train_and_score(names: list[str], dataset, config: TrainConfig, device) -> list[dict]:
+    rows = []
+    for name in names:
+        set_seed(config.seed)
+        model = make_model(name, dataset)
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        history = fit(model, dataset, config, progress=False, device=device)
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        scores = evaluate(model, dataset)
+        rows.append({"model": display_name(name), "epochs": history.n_epochs, "best_epoch": history.best_epoch,
+                     "stopped": history.stopped_reason, "wall_s": wall, "cpu_s": cpu,
+                     "img_per_s": history.n_epochs * len(dataset.split_indices(config.val_fraction, config.seed)[0]) / wall,
+                     **scores})
+        print(f"  trained {display_name(name)}: {history}, cpu {cpu:.1f} s, "
+              + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()), flush=True)
+    return rows
+
+
+def baseline_row(dataset) -> dict:
+    mean_image = np.broadcast_to(dataset.train_images.mean(axis=0), dataset.test_images.shape)
+    return {"model": "chance: mean image / constant rate", "mse": metrics.mse(mean_image, dataset.test_images),
+            "psnr": metrics.psnr(mean_image, dataset.test_images), "ssim": metrics.ssim(mean_image, dataset.test_images),
+            "test_corr": 0.0, "fraction_of_ceiling": 0.0}
+
+
+def print_table(rows: list[dict]) -> None:
+    cols = ["model", "psnr", "ssim", "mse", "test_corr", "fraction_of_ceiling", "feve", "single_trial_corr",
+            "epochs", "best_epoch", "stopped", "wall_s", "cpu_s", "img_per_s"]
+    fmt = {"psnr": "{:.2f}", "ssim": "{:.3f}", "mse": "{:.4f}", "test_corr": "{:.3f}", "fraction_of_ceiling": "{:.3f}",
+           "feve": "{:.3f}", "single_trial_corr": "{:.3f}", "wall_s": "{:.1f}", "cpu_s": "{:.1f}", "img_per_s": "{:.0f}"}
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for row in rows:
+        cells = []
+        for col in cols:
+            value = row.get(col)
+            cells.append("-" if value is None else fmt.get(col, "{}").format(value))
+        print("| " + " | ".join(cells) + " |")
+    print(flush=True)
+
+
+def peak_matmul_flops(device, size: int = 2048, repeats: int = 10) -> float:
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    for _ in range(2):
+        torch.mm(a, b)
+    _sync(device)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        torch.mm(a, b)
+    _sync(device)
+    return 2 * size**3 * repeats / (time.perf_counter() - start)
+
+
+def _sync(device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def training_step_speed(name: str, dataset, config: TrainConfig, device, steps: int = 10) -> dict:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    set_seed(0)
+    model = make_model(name, dataset).to(device).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    images = torch.as_tensor(dataset.train_images[: config.batch_size], device=device)
+    responses = torch.as_tensor(dataset.train_responses[: config.batch_size], device=device)
+
+    def step():
+        total, _ = objective(model, model(images), images, responses, config.lam)
+        optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        optimizer.step()
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        step()
+    flops_per_step = counter.get_total_flops()
+    step()
+    _sync(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    _sync(device)
+    seconds = (time.perf_counter() - start) / steps
+    return {"model": display_name(name), "mflop_per_image": flops_per_step / config.batch_size / 1e6,
+            "img_per_s": config.batch_size / seconds, "gflop_per_s": flops_per_step / seconds / 1e9}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="only the quick preset and the speed section")
+    parser.add_argument("--region", type=int, default=1, help="simulated region 1, 2 or 3 (default 1)")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--models", default=",".join(ALL_MODELS), help=f"comma-separated subset of {ALL_MODELS}")
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
+    parser.add_argument("--no-speed", action="store_true", help="skip the speed section")
+    args = parser.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    device = get_device(None if args.device == "auto" else args.device)
+    names = [n.strip() for n in args.models.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(ALL_MODELS))
+    if unknown:
+        parser.error(f"unknown model(s) {unknown}; choose from {ALL_MODELS}")
+    dataset = load_dataset("simulated", region=args.region)
+    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
+    print(f"# daenr-lite model benchmark — simulated region {args.region}")
+    print(f"torch {torch.__version__}, device {device}, torch threads {torch.get_num_threads()}, "
+          f"{os.cpu_count()} logical CPUs ({platform.processor() or platform.machine()}), load average at start {load}")
+    print(f"dataset: {dataset.n_train} train images {dataset.image_shape}, {dataset.n_neurons} neurons, "
+          f"{dataset.n_test} test images x {dataset.n_repeats} repeats")
+    ceiling = metrics.ground_truth_ceiling(dataset.ground_truth.test_rates, dataset.test_responses).mean()
+    oracle = metrics.oracle_corr(dataset.test_responses).mean()
+    print(f"ground-truth ceiling (mean r of true rates with trial-averaged test responses) {ceiling:.3f}; "
+          f"leave-one-out single-trial oracle {oracle:.3f}\n", flush=True)
+
+    if not args.quick:
+        print(f"## Default TrainConfig {TrainConfig().to_dict()}\n", flush=True)
+        print_table(train_and_score(names, dataset, TrainConfig(), device))
+    quick = TrainConfig.quick()
+    print(f"## Quick preset TrainConfig.quick() {quick.to_dict()}\n", flush=True)
+    print_table([baseline_row(dataset)] + train_and_score(names, dataset, quick, device))
+
+    if not args.no_speed:
+        peak = peak_matmul_flops(device)
+        print(f"## Speed (batch {TrainConfig().batch_size}, training step = forward + backward + Adam)\n")
+        print(f"peak float32 matmul (2048x2048 torch.mm): {peak / 1e9:.1f} GFLOP/s\n")
+        print("| model | MFLOP/image (fwd+bwd) | images/s | GFLOP/s | fraction of matmul peak |")
+        print("|---|---|---|---|---|")
+        for name in [n for n in ("cnn_fr", "dae", "dae_nr_1", "dae_nr_4") if n in names]:
+            s = training_step_speed(name, dataset, TrainConfig(), device)
+            print(f"| {s['model']} | {s['mflop_per_image']:.1f} | {s['img_per_s']:.0f} | {s['gflop_per_s']:.2f} | "
+                  f"{s['gflop_per_s'] * 1e9 / peak:.1%} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
