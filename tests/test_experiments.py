@@ -54,13 +54,25 @@ def test_significant_vs_insignificant_table(tiny):
     assert [(row["model"], row["neurons"], row["n_neurons"]) for row in table] == [("DAE-NR_1", "YES", 3), ("DAE-NR_1", "NO", 4)]
     for row in table:
         assert 0 <= row["mse"] <= 1 and np.isfinite([row["psnr"], row["ssim"], row["test_corr"]]).all()
-    balanced = significant_vs_insignificant(
-        dataset, mask, "quick", mapping_layers=(3,), balance=True, model_config=config, progress=False, max_epochs=1
+    balanced = significant_vs_insignificant(  # one mask per mapping layer, groups subsampled to equal size
+        dataset, {3: mask}, "quick", mapping_layers=(3,), balance=True, model_config=config, progress=False, max_epochs=1
     )
-    assert [row["n_neurons"] for row in balanced] == [3, 3]
+    assert [row["n_neurons"] for row in balanced] == [3, 3] and balanced[0]["mask_source"] == "given per layer"
     empty = significant_vs_insignificant(
         dataset, np.ones(7, bool), "quick", mapping_layers=(1,), model_config=config, progress=False, max_epochs=1
     )
     assert empty[1]["n_neurons"] == 0 and np.isnan(empty[1]["mse"]) and "no insignificant" in empty[1]["note"]
     with pytest.raises(ValueError, match="significant_mask"):
         significant_vs_insignificant(dataset, np.ones(5, bool), "quick")
+    with pytest.raises(ValueError, match="mapping layer"):
+        significant_vs_insignificant(dataset, {1: mask}, "quick", mapping_layers=(1, 2))
+
+
+@pytest.mark.slow  # trains the reference CNN-FR and two DAE-NRs
+def test_significant_vs_insignificant_derives_the_mask(tiny):
+    dataset, config = tiny
+    table = significant_vs_insignificant(
+        dataset, None, "quick", mapping_layers=(2,), model_config=config, progress=False, max_epochs=1
+    )
+    assert table[0]["mask_source"].startswith("CNN-FR")
+    assert sum(row["n_neurons"] for row in table) == dataset.n_neurons
