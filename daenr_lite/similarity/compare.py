@@ -83,7 +83,7 @@ def compare(
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {sorted(MEASURES)}, got {measure!r}.")
     x = as_stimulus_matrix("X", X, min_stimuli=6 if measure == "predictivity" else 3)
-    resp = as_repeats("responses", responses, min_stimuli=x.shape[0] if x.shape[0] >= 3 else 3)
+    resp = as_repeats("responses", responses)
     y = resp.mean(axis=0)
     check_same_stimuli("X", x, "responses", y)
     if int(n_permutations) < 0:

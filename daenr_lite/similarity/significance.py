@@ -174,7 +174,10 @@ def neuron_significance(
     ``n_significant`` / ``n_insignificant`` counts.
     """
     pred = as_stimulus_matrix("predictions", predictions)
-    resp = np.asarray(responses, dtype=np.float64) if not isinstance(responses, np.ndarray) else responses
+    try:
+        resp = np.asarray(responses, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"responses could not be converted to a float array ({exc}); pass a numpy array.") from exc
     if resp.ndim == 3:
         resp = resp.mean(axis=0)
     target = as_stimulus_matrix("responses (trial-averaged)", resp)
