@@ -103,7 +103,7 @@ def test_readout_regularizer_is_l1_of_mask_times_features():
         readout.raw_mask.copy_(torch.tensor([[[1.0, -1.0], [0.0, 2.0]], [[0.0, 0.0], [0.0, 1.0]]]))
         readout.raw_features.copy_(torch.tensor([[1.0, -2.0], [0.5, 0.5]]))
     # neuron 0: |mask|_1 = 4, |features|_1 = 3 -> 12; neuron 1: 1 * 1 = 1; times 0.5
-    assert float(readout.regularizer()) == pytest.approx(0.5 * 13)
+    assert float(readout.regularizer().detach()) == pytest.approx(0.5 * 13)
 
 
 def _dataset(shape=(24, 40), n_neurons=7):
