@@ -4,7 +4,7 @@ Subcommands::
 
     daenr-lite run-notebooks [--quick|--full] [--output DIR] [--only 00,03] [--device auto|cpu|cuda]
                              [--seed N] [--dataset simulated|antolik2016] [--region R] [--notebooks DIR]
-    daenr-lite download antolik2016 [--dest DIR]
+    daenr-lite download antolik2016 [--dest DIR] [--archive ZIP] [--force]
     daenr-lite sync-notebooks [--notebooks DIR] [--only 00,03] [--no-execute]
     daenr-lite info
 """
@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("dataset", choices=["antolik2016"], help="dataset to download")
     download.add_argument("--dest", type=Path, default=None,
                           help="target folder (default: the daenr-lite data folder, DAENR_DATA_DIR)")
+    download.add_argument("--archive", type=Path, default=None,
+                          help="install from an S1 zip you downloaded by hand instead of downloading")
+    download.add_argument("--force", action="store_true", help="download again even if a verified copy exists")
 
     sync = sub.add_parser("sync-notebooks", help="regenerate notebooks/*.ipynb from the paired .py files")
     sync.add_argument("--notebooks", type=Path, default=None, help="folder of NN_name.py notebooks (default ./notebooks)")
@@ -97,7 +100,7 @@ def _cmd_download(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     try:
-        path = download_antolik2016(args.dest) if args.dest is not None else download_antolik2016()
+        path = download_antolik2016(args.dest, force=args.force, archive=args.archive)
     except Exception as exc:  # network / checksum problems: say what happened, exit non-zero
         print(f"error: download failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -337,19 +337,25 @@ def check_pairing(py_path: str | os.PathLike[str], ipynb_path: str | os.PathLike
 
 
 def strip_outputs(notebook: Any) -> Any:
-    """Remove outputs, execution counts and run metadata, except outputs of ``# NBVAL_CHECK_OUTPUT`` cells."""
+    """Remove outputs, execution counts and run metadata, except the outputs of ``# NBVAL_CHECK_OUTPUT``
+    cells (which keep an execution count equal to their position among code cells, as nbval needs)."""
+    code_number = 0
     for cell in notebook.cells:
         if cell["cell_type"] != "code":
             continue
-        cell["execution_count"] = None
+        code_number += 1
         for key in ("execution", "papermill", "collapsed", "scrolled"):
             cell["metadata"].pop(key, None)
-        if CHECK_OUTPUT_MARK in cell["source"]:
-            for output in cell.get("outputs", []):
+        if CHECK_OUTPUT_MARK in cell["source"] and cell.get("outputs"):
+            # nbval only compares cells that were run: keep a (deterministic) execution count
+            cell["execution_count"] = code_number
+            for output in cell["outputs"]:
                 if "execution_count" in output:
-                    output["execution_count"] = None
-                output.get("metadata", {}).clear() if isinstance(output.get("metadata"), dict) else None
+                    output["execution_count"] = code_number
+                if isinstance(output.get("metadata"), dict):
+                    output["metadata"].clear()
         else:
+            cell["execution_count"] = None
             cell["outputs"] = []
     notebook.metadata.pop("widgets", None)
     notebook.metadata.pop("papermill", None)

@@ -69,8 +69,10 @@ print(f"daenr-lite {daenr_lite.__version__}, device: {device}, quick mode: {QUIC
 # | `test_responses` | (repeats, M, neurons) | every presentation of every test image |
 
 # %%
+data = load_dataset(DATASET, region=REGION, seed=SEED)  # generated once, then read from the cache
+
+# %%
 # NBVAL_CHECK_OUTPUT
-data = load_dataset(DATASET, region=REGION, seed=SEED)
 print(data)
 
 # %%

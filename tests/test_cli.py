@@ -137,7 +137,7 @@ def test_strip_outputs_keeps_only_checked_cells():
     other.outputs = [nbformat.v4.new_output("stream", name="stdout", text="2\n")]
     nb.cells = [checked, other]
     strip_outputs(nb)
-    assert checked.outputs and checked.execution_count is None
+    assert checked.outputs and checked.execution_count == 1  # nbval needs a count on checked cells
     assert other.outputs == [] and other.execution_count is None
 
 
@@ -161,3 +161,22 @@ def test_info_prints_versions(capsys):
     assert cli.main(["info"]) == 0
     printed = capsys.readouterr().out
     assert "daenr-lite" in printed and "torch" in printed
+
+
+def test_download_passes_options_and_reports_failures(monkeypatch, tmp_path, capsys):
+    import data_download
+
+    calls = []
+
+    def fake_download(dest=None, force=False, archive=None):
+        calls.append((dest, force, archive))
+        if archive is not None and not Path(archive).exists():
+            raise data_download.DownloadError(f"archive {archive} does not exist")
+        return tmp_path / "antolik2016" / "Data"
+
+    monkeypatch.setattr(data_download, "download_antolik2016", fake_download)
+    assert cli.main(["download", "antolik2016", "--dest", str(tmp_path), "--force"]) == 0
+    assert calls[-1] == (tmp_path, True, None)
+    assert "ready in" in capsys.readouterr().out
+    assert cli.main(["download", "antolik2016", "--archive", str(tmp_path / "missing.zip")]) == 1
+    assert "download failed: DownloadError" in capsys.readouterr().err
