@@ -223,7 +223,9 @@ def fit(
     start_time = time.perf_counter()
     history.stopped_reason = "max_epochs"
 
-    bar = tqdm(range(1, cfg.max_epochs + 1), desc=f"fit {type(model).__name__}", unit="epoch", disable=not progress, leave=True)
+    bar = tqdm(
+        range(1, cfg.max_epochs + 1), desc=f"fit {type(model).__name__}", unit="epoch", disable=not progress, leave=True
+    )
     checked_output = False
     for epoch in bar:
         _set_train_mode(model)
@@ -253,7 +255,8 @@ def fit(
             bar.close()
             raise _diverged(model, epoch, "training", {**train_parts, "total": train_total}, cfg)
 
-        val_parts = {k: float(v) for k, v in _validation_parts(model, images, responses, va_idx_t, cfg.lam, cfg.batch_size).items()}
+        val_parts = _validation_parts(model, images, responses, va_idx_t, cfg.lam, cfg.batch_size)
+        val_parts = {key: float(value) for key, value in val_parts.items()}
         val_total = _val_total(model, val_parts, cfg.lam)
         if not math.isfinite(val_total):
             bar.close()
@@ -267,7 +270,8 @@ def fit(
         for key in history.val_parts:
             history.val_parts[key].append(val_parts.get(key, math.nan))
 
-        if val_total < history.best_val_loss - cfg.min_delta * abs(history.best_val_loss if math.isfinite(history.best_val_loss) else 0.0):
+        best = history.best_val_loss
+        if not math.isfinite(best) or val_total < best - cfg.min_delta * abs(best):
             history.best_val_loss, history.best_epoch = val_total, epoch
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             epochs_without_improvement = 0
