@@ -5,6 +5,8 @@ Usage (from the repository root)::
     python benchmarks/bench_data.py                 # table: simulated (seed 0) vs real, timing
     python benchmarks/bench_data.py --seeds 0 1 2   # simulated statistics averaged over seeds
     python benchmarks/bench_data.py --calibrate     # rerun the calibration search, print new constants
+    python benchmarks/bench_data.py --cnn-check 1   # also train the default CNN-FR on simulated region 1 and
+                                                    # report its share of the ground-truth ceiling (slow on CPU)
 
 The real statistics need ../shared/data/antolik2016_partial (or --real-dir); without it only the
 simulated columns are printed. Definitions: daenr_lite/data/calibration.py.
@@ -38,6 +40,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="simulation seeds to average")
     parser.add_argument("--real-dir", type=Path, default=DEFAULT_REAL, help="folder containing Data/")
     parser.add_argument("--calibrate", action="store_true", help="rerun the calibration search first")
+    parser.add_argument("--cnn-check", type=int, nargs="*", metavar="REGION", default=None,
+                        help="train the default CNN-FR on these simulated regions (seed 0) and report test_corr / ceiling")
     args = parser.parse_args()
 
     if args.calibrate:
@@ -87,6 +91,29 @@ def main() -> None:
     print(f"generation time, no cache ({platform.processor() or platform.machine()}, {len(args.seeds)} seed(s)): "
           + ", ".join(f"region {r} {np.mean(t):.2f} s" for r, t in per_region.items())
           + " (the first call also loads the photographs)")
+
+
+    if args.cnn_check is not None:
+        cnn_check(args.cnn_check or [1])
+
+
+def cnn_check(regions: list[int]) -> None:
+    """Does the simulated data leave room for models? Default CNN-FR (seed 0) vs the ground-truth ceiling."""
+    from daenr_lite import build_model, evaluate, fit, load_dataset, set_seed
+
+    print()
+    print("| region | CNN-FR test corr | GT ceiling | fraction of ceiling | fit time |")
+    print("|---|---|---|---|---|")
+    for region in regions:
+        dataset = load_dataset("simulated", region=region, seed=0)
+        set_seed(0)
+        model = build_model("cnn_fr", dataset)
+        start = time.perf_counter()
+        fit(model, dataset, progress=False)
+        seconds = time.perf_counter() - start
+        result = evaluate(model, dataset)
+        print(f"| {region} | {result['test_corr']:.3f} | {result['ceiling']:.3f} | "
+              f"{result['fraction_of_ceiling']:.3f} | {seconds:.0f} s |")
 
 
 if __name__ == "__main__":
