@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_models.py                 # defaults + quick preset + speed (several minutes)
     python benchmarks/bench_models.py --quick         # quick preset + speed only
     python benchmarks/bench_models.py --models cnn_fr,dae_nr_1 --region 2 --threads 2
+    python benchmarks/bench_models.py --speed-only --threads 2
 
 Prints Markdown tables:
 
@@ -148,6 +149,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", default=",".join(ALL_MODELS), help=f"comma-separated subset of {ALL_MODELS}")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
     parser.add_argument("--no-speed", action="store_true", help="skip the speed section")
+    parser.add_argument("--speed-only", action="store_true", help="only the speed section (no training runs)")
     args = parser.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -168,12 +170,13 @@ def main(argv: list[str] | None = None) -> None:
     print(f"ground-truth ceiling (mean r of true rates with trial-averaged test responses) {ceiling:.3f}; "
           f"leave-one-out single-trial oracle {oracle:.3f}\n", flush=True)
 
-    if not args.quick:
+    if not args.quick and not args.speed_only:
         print(f"## Default TrainConfig {TrainConfig().to_dict()}\n", flush=True)
         print_table(train_and_score(names, dataset, TrainConfig(), device))
-    quick = TrainConfig.quick()
-    print(f"## Quick preset TrainConfig.quick() {quick.to_dict()}\n", flush=True)
-    print_table([baseline_row(dataset)] + train_and_score(names, dataset, quick, device))
+    if not args.speed_only:
+        quick = TrainConfig.quick()
+        print(f"## Quick preset TrainConfig.quick() {quick.to_dict()}\n", flush=True)
+        print_table([baseline_row(dataset)] + train_and_score(names, dataset, quick, device))
 
     if not args.no_speed:
         peak = peak_matmul_flops(device)
