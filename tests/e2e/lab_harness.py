@@ -331,7 +331,7 @@ _JS_ERRORS = """
     // the IPython traceback header tells them apart from warnings and progress bars
     cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
       .forEach(el => { if (el.textContent.includes('Traceback (most recent call last)')) {
-        out.push({cell: i, kind: 'error output', text: el.textContent.slice(0, 1500)}); } });
+        out.push({cell: i, kind: 'error output', text: el.textContent.slice(-4000)}); } });
     const text = cell.textContent;
     widgetTexts.forEach(t => { if (text.includes(t)) {
       out.push({cell: i, kind: 'widget not displayed', text: t}); } });
@@ -380,6 +380,12 @@ class LabNotebook:
     def open(self, timeout: float = 120.0) -> None:
         """Load ``/lab/tree/<name>`` and wait for the notebook and an idle kernel."""
         page = self.page
+        # start from an empty layout: otherwise JupyterLab restores tabs opened earlier (by another test)
+        # and their widgets would be found too
+        try:
+            self.server.api("DELETE", "/lab/api/workspaces/default")
+        except LabError:
+            pass  # 404: no saved workspace yet
         page.goto(self.server.lab_url(self.name), wait_until="domcontentloaded",
                   timeout=timeout * 1000)
         try:
@@ -500,7 +506,12 @@ def saved_errors(notebook: Any) -> list[dict]:
 
 def format_problems(problems: list[dict]) -> str:
     """Human-readable list of :meth:`LabNotebook.problems` results."""
-    return "\n".join(f"- cell {p['cell']}: {p['kind']}: {p['text'].strip()[:800]}" for p in problems)
+    def shorten(text: str, head: int = 300, tail: int = 900) -> str:
+        text = text.strip()  # keep the end of a traceback: the exception line is the informative part
+        return text if len(text) <= head + tail else f"{text[:head]}\n[...]\n{text[-tail:]}"
+
+    return "\n".join(f"- cell index {p['cell']} (0-based, all cells): {p['kind']}: {shorten(p['text'])}"
+                     for p in problems)
 
 
 # Widget interaction ----------------------------------------------------------------------------------

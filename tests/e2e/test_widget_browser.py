@@ -48,7 +48,7 @@ def _run_notebook(nb: LabNotebook) -> dict:
     # what the page shows (tracebacks, widgets that cannot display) + the saved file's exact outputs
     problems = nb.problems()
     saved = nb.save_and_read()
-    problems += [p for p in saved_errors(saved) if p["cell"] not in {q["cell"] for q in problems}]
+    problems += saved_errors(saved)  # exact "ename: evalue" of each error output
     if problems:
         pytest.fail(f"{nb.name}: after Run All Cells the notebook shows problems:\n"
                     f"{format_problems(problems)}{nb.diagnostics()}", pytrace=False)
