@@ -89,6 +89,7 @@ def test_cli_failure_names_notebook_and_cell(tiny_notebooks, tmp_path, capsys):
     assert not (tmp_path / "run" / "02_after.ipynb").exists()
 
 
+@pytest.mark.slow
 def test_keep_going_runs_the_rest(tiny_notebooks, tmp_path):
     series = run_notebooks(notebooks_dir=tiny_notebooks, output_dir=tmp_path / "run", html=False,
                            stop_on_error=False, progress=False)
