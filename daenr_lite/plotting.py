@@ -27,6 +27,8 @@ __all__ = [
 ]
 
 LAYER_NAMES = ("h1", "h2", "h3", "h4")
+#: display names of the similarity measures of :func:`daenr_lite.layer_profile`
+MEASURE_LABELS = {"rsa": "RSA (Spearman of RDMs)", "cka": "linear CKA", "predictivity": "linear predictivity (r)"}
 
 
 def _figure(width: float, height: float):
@@ -394,8 +396,8 @@ def plot_layer_profiles(profiles: Mapping[str, Mapping[str, Sequence[float]]], c
         n_layers = max(len(v) for v in per_model.values())
         ax.set_xticks(np.arange(1, n_layers + 1), list(layer_names[:n_layers]))
         ax.set_xlabel("encoder layer")
-        ax.set_ylabel(measure)
-        ax.set_title(measure)
+        ax.set_ylabel(MEASURE_LABELS.get(measure, measure))
+        ax.set_title(MEASURE_LABELS.get(measure, measure))
     axes[0].legend(fontsize=8)
     fig.suptitle(title + (" (shaded: 95% of the shuffled-stimulus null)" if null else ""))
     return fig
