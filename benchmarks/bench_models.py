@@ -18,7 +18,9 @@ Prints Markdown tables:
    with a large ``torch.mm`` in the same run).
 
 Wall time depends on what else runs on the machine; CPU seconds (``time.process_time``, summed over
-threads) do not, and with one thread they approximate the wall time on an idle core.
+threads) do not, and with one thread they approximate the wall time on an idle core. On a busy 2-core
+machine ``--threads 1`` is much faster than ``--threads 2`` (the two OpenMP threads wait for each other);
+results are identical for any thread count.
 """
 from __future__ import annotations
 
