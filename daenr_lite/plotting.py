@@ -306,6 +306,9 @@ def plot_training_curves(curves: Mapping[str, Sequence[float]], best_epoch: int 
         ax.plot(np.arange(1, len(values) + 1), values, "o-", ms=3, label=name)
     if best_epoch is not None:
         ax.axvline(best_epoch, color="k", ls=":", label=f"best epoch {best_epoch}")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
