@@ -22,6 +22,9 @@ _EXPORTS: dict[str, str] = {
     "DatasetError": "daenr_lite.data",
     "available_datasets": "daenr_lite.data",
     "default_data_dir": "daenr_lite.data",
+    "NormalizationStats": "daenr_lite.data",
+    "MissingDataError": "daenr_lite.data",
+    "load_antolik2016_test_set": "daenr_lite.data",
     # configuration
     "ModelConfig": "daenr_lite.config",
     "TrainConfig": "daenr_lite.config",
@@ -33,10 +36,12 @@ _EXPORTS: dict[str, str] = {
     "CNNFR": "daenr_lite.models",
     "DAENR": "daenr_lite.models",
     "build_model": "daenr_lite.models",
+    "compression_ratio": "daenr_lite.models",
     # losses
     "poisson_loss": "daenr_lite.losses",
     "reconstruction_loss": "daenr_lite.losses",
     "joint_loss": "daenr_lite.losses",
+    "PoissonLoss": "daenr_lite.losses",
     # metrics
     "mse": "daenr_lite.metrics",
     "psnr": "daenr_lite.metrics",
@@ -46,6 +51,7 @@ _EXPORTS: dict[str, str] = {
     "oracle_corr": "daenr_lite.metrics",
     "feve": "daenr_lite.metrics",
     "ground_truth_ceiling": "daenr_lite.metrics",
+    "fraction_of_ceiling": "daenr_lite.metrics",
     # training
     "fit": "daenr_lite.training",
     "evaluate": "daenr_lite.training",
@@ -55,15 +61,27 @@ _EXPORTS: dict[str, str] = {
     "save_model": "daenr_lite.training",
     "load_model": "daenr_lite.training",
     "TrainingDiverged": "daenr_lite.training",
+    "History": "daenr_lite.training",
     # similarity
     "neuron_significance": "daenr_lite.similarity",
     "rsa": "daenr_lite.similarity",
     "linear_cka": "daenr_lite.similarity",
     "linear_predictivity": "daenr_lite.similarity",
     "layer_profile": "daenr_lite.similarity",
+    "plot_layer_profile": "daenr_lite.similarity",
+    "compare": "daenr_lite.similarity",
+    "noise_ceiling": "daenr_lite.similarity",
+    "rdm": "daenr_lite.similarity",
+    "LayerProbe": "daenr_lite.similarity",
+    "fit_probe": "daenr_lite.similarity",
+    "NeuronSignificance": "daenr_lite.similarity",
     # experiments mirroring the paper
     "significant_neuron_counts": "daenr_lite.experiments",
     "significant_vs_insignificant": "daenr_lite.experiments",
+    "plot_significant_counts": "daenr_lite.experiments",
+    # notebooks
+    "MappingLayerExplorer": "daenr_lite.widgets",
+    "run_notebooks": "daenr_lite.runner",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
