@@ -165,8 +165,8 @@ def find_real_data(start: str | os.PathLike[str] | None = None) -> Path | None:
 
 
 #: quick mode (CPU / CI): keep this many training images and train this many epochs
-QUICK_TRAIN_IMAGES = 600
-QUICK_EPOCHS = 2
+QUICK_TRAIN_IMAGES = 1500
+QUICK_EPOCHS = 4
 
 
 def quick_subset(data: Any, quick: bool, n_train: int = QUICK_TRAIN_IMAGES) -> Any:

@@ -362,6 +362,19 @@ def strip_outputs(notebook: Any) -> Any:
     return notebook
 
 
+def _keep_cell_ids(new: Any, old: Any) -> None:
+    """Give unchanged cells (same type and source) of ``new`` the ids they have in ``old``, so that
+    regenerating a notebook only changes the cells that changed (small, reviewable git diffs)."""
+    available: dict[tuple[str, str], list[str]] = {}
+    for cell in old.cells:
+        if cell.get("id"):
+            available.setdefault((cell.cell_type, cell.source), []).append(cell["id"])
+    for cell in new.cells:
+        ids = available.get((cell.cell_type, cell.source))
+        if ids:
+            cell["id"] = ids.pop(0)
+
+
 def sync_notebooks(
     notebooks_dir: str | os.PathLike[str] | None = None,
     *,
@@ -397,6 +410,8 @@ def sync_notebooks(
         if needs_outputs:
             notebook = _execute_quick(notebook, folder)
         strip_outputs(notebook)
+        if target.exists():
+            _keep_cell_ids(notebook, nbformat.read(str(target), as_version=4))
         nbformat.write(notebook, str(target))
         written.append(target)
         say(f"wrote {target}" + (" (checked outputs refreshed)" if needs_outputs else ""))

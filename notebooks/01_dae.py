@@ -73,7 +73,7 @@ print(f"image: {data.image_shape[0] * data.image_shape[1]} pixels -> compression
 #
 # `fit` uses Adam, holds out 20% of the training images for validation, lowers the learning rate when the
 # validation loss stalls and stops early (restoring the best weights). In quick mode we train for only a
-# couple of epochs on a subset — enough to see the idea, far from converged.
+# few epochs — enough to see the idea, far from converged.
 
 # %%
 print(describe_training(train_data, config))

@@ -91,7 +91,7 @@ print(f"DAE PSNR {dae_psnr:.2f} dB; best DAE-NR: {best['model']} with {best['psn
       f"({best['psnr'] - dae_psnr:+.2f} dB).")
 print(f"{len(better)} of 4 DAE-NR variants reconstruct better than the DAE: {', '.join(better) or 'none'}.")
 if QUICK:
-    print("Quick mode: every model saw a few hundred images for a couple of epochs; differences of a few tenths")
+    print("Quick mode: every model trained for only a few epochs; differences of a few tenths")
     print("of a dB are within seed-to-seed noise. Run with QUICK = False (ideally on a GPU) before concluding.")
 
 # %%
