@@ -68,9 +68,17 @@ def _check_model_names(models: Sequence[str]) -> list[str]:
 
 
 def train_named_model(
-    name: str, dataset: Any, train_config: Any = None, *, seed: int = 0, model_config: Any = None, **train_overrides: Any
+    name: str,
+    dataset: Any,
+    train_config: Any = None,
+    *,
+    seed: int = 0,
+    model_config: Any = None,
+    device: Any = None,
+    **train_overrides: Any,
 ) -> tuple[Any, Any]:
-    """Build and train one model of :data:`MODEL_NAMES` (e.g. ``"dae_nr_2"``); returns ``(model, history)``."""
+    """Build and train one model of :data:`MODEL_NAMES` (e.g. ``"dae_nr_2"``) on ``device`` (default: the
+    best available, see :func:`~daenr_lite.get_device`); returns ``(model, history)``."""
     from .models import build_model
     from .training import fit, set_seed
 
@@ -79,7 +87,7 @@ def train_named_model(
     cfg = _train_config(train_config, seed, train_overrides)
     set_seed(seed)
     model = build_model(kind, dataset, mapping_layer=layer, config=model_config)
-    history = fit(model, dataset, cfg, progress=False)
+    history = fit(model, dataset, cfg, progress=False, device=device)
     return model, history
 
 
@@ -123,6 +131,7 @@ def significant_neuron_counts(
     alternative: str = "greater",
     correction: str | None = None,
     model_config: Any = None,
+    device: Any = None,
     progress: bool = True,
     models_out: dict[str, Any] | None = None,
     **train_overrides: Any,
@@ -149,6 +158,7 @@ def significant_neuron_counts(
     probe_layers : DAE layers to probe (1..4).
     alpha, alternative, correction : significance settings.
     model_config : ModelConfig for every model (default: the defaults).
+    device : torch device for training (default: the best available, see :func:`~daenr_lite.get_device`).
     progress : tqdm bar over the models.
     models_out : optional dict; if given, the trained models are stored in it by row name (e.g. for
         :func:`~daenr_lite.similarity.layer_profile` afterwards).
@@ -180,7 +190,7 @@ def significant_neuron_counts(
             kind, layer = MODEL_NAMES[name]
             bar.set_postfix_str(_DISPLAY[name])
             start = time.perf_counter()
-            model, history = train_named_model(name, dataset, cfg, seed=seed, model_config=model_config)
+            model, history = train_named_model(name, dataset, cfg, seed=seed, model_config=model_config, device=device)
             seconds = time.perf_counter() - start
             bar.update()
             if models_out is not None:
@@ -195,7 +205,7 @@ def significant_neuron_counts(
             for probe_layer in probe_layers:
                 bar.set_postfix_str(f"DAE probe h{probe_layer}")
                 start = time.perf_counter()
-                probe, probe_history = fit_probe(model, dataset, probe_layer, cfg, progress=False)
+                probe, probe_history = fit_probe(model, dataset, probe_layer, cfg, progress=False, device=device)
                 row = _significance_row(
                     probe, dataset, name=f"DAE (probe h{probe_layer})", kind="dae", layer=probe_layer, readout="probe",
                     history=probe_history, seed=seed, seconds=time.perf_counter() - start,
@@ -230,6 +240,7 @@ def significant_vs_insignificant(
     alpha: float = 0.05,
     alternative: str = "greater",
     model_config: Any = None,
+    device: Any = None,
     progress: bool = True,
     **train_overrides: Any,
 ) -> list[dict[str, Any]]:
@@ -252,6 +263,7 @@ def significant_vs_insignificant(
         unequal groups the response term also differs in weight — the paper does not balance.)
     alpha, alternative : significance settings for the derived mask.
     model_config : ModelConfig for every model.
+    device : torch device for training (default: the best available).
     progress : tqdm bar over the trainings.
 
     Returns
@@ -275,7 +287,7 @@ def significant_vs_insignificant(
             raise ValueError("reference must predict responses (e.g. 'cnn_fr' or 'dae_nr_1'), not 'dae'.")
         if progress:
             print(f"deriving the significant neurons from {_DISPLAY[ref]} (trained on all {dataset.n_neurons} neurons)")
-        ref_model, _ = train_named_model(ref, dataset, cfg, seed=seed, model_config=model_config)
+        ref_model, _ = train_named_model(ref, dataset, cfg, seed=seed, model_config=model_config, device=device)
         from .training import predict
 
         mask = neuron_significance(
@@ -314,7 +326,7 @@ def significant_vs_insignificant(
                 else:
                     subset = dataset.subset_neurons(idx)
                     start = time.perf_counter()
-                    model, history = train_named_model(f"dae_nr_{layer}", subset, cfg, seed=seed, model_config=model_config)
+                    model, history = train_named_model(f"dae_nr_{layer}", subset, cfg, seed=seed, model_config=model_config, device=device)
                     metrics = evaluate(model, subset)
                     row.update({key: metrics[key] for key in ("mse", "psnr", "ssim", "test_corr")},
                                epochs=history.n_epochs, seconds=round(time.perf_counter() - start, 1))

@@ -69,7 +69,7 @@ print(f"{data.name}: {data.n_neurons} neurons; device {device}; {describe_traini
 names = {"dae": "DAE", "dae_nr_1": "DAE-NR_1", "dae_nr_2": "DAE-NR_2", "dae_nr_3": "DAE-NR_3", "dae_nr_4": "DAE-NR_4"}
 models, rows = {}, []
 for key, label in names.items():
-    model, history = train_named_model(key, train_data, config, seed=SEED)
+    model, history = train_named_model(key, train_data, config, seed=SEED, device=device)
     models[label] = model
     rows.append({"model": label, "epochs": history.n_epochs, **evaluate(model, data)})
     print(f"{label}: trained {history.n_epochs} epochs in {history.seconds:.1f} s")

@@ -60,13 +60,13 @@ print(f"{data.name}: {data.n_neurons} neurons; device {device}; {describe_traini
 # and "DAE-NR$_i$" then differ in one thing only — whether the encoder learned with the neural responses.
 
 # %%
-dae, _ = train_named_model("dae", train_data, config, seed=SEED)
+dae, _ = train_named_model("dae", train_data, config, seed=SEED, device=device)
 predictors = {}
 for layer in LAYERS:
-    predictors[f"DAE (probe h{layer})"], _ = fit_probe(dae, train_data, layer, config, progress=False)
+    predictors[f"DAE (probe h{layer})"], _ = fit_probe(dae, train_data, layer, config, progress=False, device=device)
 for layer in LAYERS:
-    predictors[f"DAE-NR_{layer}"], _ = train_named_model(f"dae_nr_{layer}", train_data, config, seed=SEED)
-predictors["CNN-FR"], _ = train_named_model("cnn_fr", train_data, config, seed=SEED)
+    predictors[f"DAE-NR_{layer}"], _ = train_named_model(f"dae_nr_{layer}", train_data, config, seed=SEED, device=device)
+predictors["CNN-FR"], _ = train_named_model("cnn_fr", train_data, config, seed=SEED, device=device)
 print("trained:", ", ".join(predictors))
 
 # %% [markdown]

@@ -72,7 +72,7 @@ table1 = []
 for region, data in datasets.items():
     train_data = quick_subset(data, QUICK)
     for key, name in MODELS.items():
-        model, history = train_named_model(key, train_data, config, seed=SEED)
+        model, history = train_named_model(key, train_data, config, seed=SEED, device=device)
         scores = evaluate(model, data)
         paper = reference.TABLE1[name][region]
         table1.append({"region": region, "model": name, "mse": scores["mse"], "psnr": scores["psnr"],
@@ -112,7 +112,7 @@ show_figure(plotting.plot_paper_comparison(psnr_gain, paper_psnr_gain, metric="P
 # %%
 region3 = datasets[reference.TABLE2_REGION]
 table2 = significant_vs_insignificant(quick_subset(region3, QUICK), train_config=config, reference="cnn_fr",
-                                      mapping_layers=TABLE2_LAYERS, seed=SEED, progress=not QUICK)
+                                      mapping_layers=TABLE2_LAYERS, seed=SEED, device=device, progress=not QUICK)
 for row in table2:
     paper = reference.TABLE2[row["model"]][row["neurons"].lower()]
     row.update(paper_mse=paper["mse"], paper_psnr=paper["psnr"], paper_ssim=paper["ssim"])

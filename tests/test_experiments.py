@@ -76,3 +76,25 @@ def test_significant_vs_insignificant_derives_the_mask(tiny):
     )
     assert table[0]["mask_source"].startswith("CNN-FR")
     assert sum(row["n_neurons"] for row in table) == dataset.n_neurons
+
+
+def test_train_named_model_trains_on_the_requested_device(monkeypatch):
+    """The notebooks' DEVICE parameter reaches `fit` (it used to be dropped for experiment-trained models)."""
+    import numpy as np
+
+    import daenr_lite.training as training
+    from daenr_lite import NeuralDataset
+    from daenr_lite.experiments import train_named_model
+
+    seen = {}
+
+    def fake_fit(model, dataset, config=None, **kwargs):
+        seen.update(kwargs)
+        return "history"
+
+    monkeypatch.setattr(training, "fit", fake_fit)
+    rng = np.random.default_rng(0)
+    data = NeuralDataset.from_arrays(rng.random((20, 1, 12, 12)), rng.random((20, 3)),
+                                     rng.random((5, 1, 12, 12)), rng.random((2, 5, 3)))
+    _, history = train_named_model("dae_nr_2", data, "quick", device="cpu")
+    assert history == "history" and seen["device"] == "cpu"
