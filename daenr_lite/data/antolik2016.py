@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .dataset import DatasetError, NeuralDataset, _check_responses
+from .dataset import DatasetError, NeuralDataset, TestSetShapes, _check_responses
 from .paths import resolve_data_dir
 
 __all__ = [
@@ -54,7 +54,7 @@ class MissingDataError(DatasetError):
 
 
 @dataclass
-class RecordedTestSet:
+class RecordedTestSet(TestSetShapes):
     """The parts of a recorded region that need no training images.
 
     test_images : (M, 1, 31, 31) float32 in [0, 1].
@@ -71,27 +71,6 @@ class RecordedTestSet:
     source: str = "antolik2016"
     name: str = "antolik2016"
     info: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def n_neurons(self) -> int:
-        return int(self.test_responses.shape[2])
-
-    @property
-    def n_test(self) -> int:
-        return int(self.test_images.shape[0])
-
-    @property
-    def n_repeats(self) -> int:
-        return int(self.test_responses.shape[0])
-
-    @property
-    def image_shape(self) -> tuple[int, int]:
-        return int(self.test_images.shape[2]), int(self.test_images.shape[3])
-
-    @property
-    def test_mean_responses(self) -> np.ndarray:
-        """(M, neurons) trial-averaged test responses."""
-        return self.test_responses.mean(axis=0)
 
 
 def _check_region(region: Any) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["NeuralDataset", "GroundTruth", "DatasetError", "NormalizationStats"]
+__all__ = ["NeuralDataset", "GroundTruth", "DatasetError", "NormalizationStats", "TestSetShapes"]
 
 
 class DatasetError(ValueError):
@@ -111,8 +111,38 @@ def _check_responses(name: str, arr: np.ndarray) -> None:
         )
 
 
+class TestSetShapes:
+    """Shape properties shared by every container of a test set: needs ``test_images (M, 1, H, W)`` and
+    ``test_responses (repeats, M, neurons)`` attributes."""
+
+    test_images: np.ndarray
+    test_responses: np.ndarray
+
+    @property
+    def n_neurons(self) -> int:
+        return int(self.test_responses.shape[2])
+
+    @property
+    def n_test(self) -> int:
+        return int(self.test_images.shape[0])
+
+    @property
+    def n_repeats(self) -> int:
+        return int(self.test_responses.shape[0])
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        """(height, width) of every image."""
+        return int(self.test_images.shape[2]), int(self.test_images.shape[3])
+
+    @property
+    def test_mean_responses(self) -> np.ndarray:
+        """(M, neurons) trial-averaged test responses."""
+        return self.test_responses.mean(axis=0)
+
+
 @dataclass
-class NeuralDataset:
+class NeuralDataset(TestSetShapes):
     """Images and neural responses of one recorded (or simulated) population.
 
     Build one with :func:`daenr_lite.load_dataset` or :meth:`NeuralDataset.from_arrays`.
@@ -213,30 +243,8 @@ class NeuralDataset:
 
     # ------------------------------------------------------------------ shapes
     @property
-    def n_neurons(self) -> int:
-        return int(self.train_responses.shape[1])
-
-    @property
     def n_train(self) -> int:
         return int(self.train_images.shape[0])
-
-    @property
-    def n_test(self) -> int:
-        return int(self.test_images.shape[0])
-
-    @property
-    def n_repeats(self) -> int:
-        return int(self.test_responses.shape[0])
-
-    @property
-    def image_shape(self) -> tuple[int, int]:
-        """(height, width) of every image."""
-        return int(self.train_images.shape[2]), int(self.train_images.shape[3])
-
-    @property
-    def test_mean_responses(self) -> np.ndarray:
-        """(M, neurons) trial-averaged test responses."""
-        return self.test_responses.mean(axis=0)
 
     # ------------------------------------------------------------------ splits & statistics
     def split_indices(self, val_fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
