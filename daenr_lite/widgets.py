@@ -70,7 +70,7 @@ def train_dae_nr(dataset: Any, layer: int, lam: float, *, quick: bool = True, se
     from .notebook_utils import quick_subset, train_config
 
     set_seed(seed)
-    dev = get_device(None if device == "auto" else device)
+    dev = get_device(device)
     model = build_model("dae_nr", dataset, mapping_layer=int(layer))
     start = time.perf_counter()
     history = fit(model, quick_subset(dataset, quick), train_config(quick, seed, lam=float(lam)),

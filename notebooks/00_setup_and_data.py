@@ -46,7 +46,7 @@ from daenr_lite import plotting
 from daenr_lite.notebook_utils import find_real_data, record_metrics, show_figure
 
 set_seed(SEED)
-device = get_device(None if DEVICE == "auto" else DEVICE)
+device = get_device(DEVICE)
 print(f"daenr-lite {daenr_lite.__version__}, device: {device}, quick mode: {QUICK}")
 
 # %% [markdown]

@@ -43,7 +43,7 @@ from daenr_lite import plotting
 from daenr_lite.notebook_utils import describe_training, quick_subset, record_metrics, show_figure, train_config
 
 set_seed(SEED)
-device = get_device(None if DEVICE == "auto" else DEVICE)
+device = get_device(DEVICE)
 data = load_dataset(DATASET, region=REGION, seed=SEED)
 train_data = quick_subset(data, QUICK)  # quick mode: fewer training images
 config = train_config(QUICK, SEED)

@@ -44,7 +44,7 @@ from daenr_lite.notebook_utils import (describe_training, format_table, quick_su
 from daenr_lite.similarity import fit_probe
 
 set_seed(SEED)
-device = get_device(None if DEVICE == "auto" else DEVICE)
+device = get_device(DEVICE)
 data = load_dataset(DATASET, region=REGION, seed=SEED)
 train_data = quick_subset(data, QUICK)  # quick mode: fewer training images
 config = train_config(QUICK, SEED)

@@ -48,7 +48,7 @@ from daenr_lite.notebook_utils import (describe_training, format_table, quick_su
                                        train_config)
 
 set_seed(SEED)
-device = get_device(None if DEVICE == "auto" else DEVICE)
+device = get_device(DEVICE)
 config = train_config(QUICK, SEED)
 REGIONS = (1, 2, 3)
 MODELS = {"dae": "DAE", "dae_nr_1": "DAE-NR_1", "dae_nr_2": "DAE-NR_2", "dae_nr_3": "DAE-NR_3", "dae_nr_4": "DAE-NR_4"}

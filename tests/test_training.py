@@ -194,6 +194,7 @@ def test_fit_trains_only_trainable_parameters_and_keeps_frozen_batch_norm_stats(
 def test_get_device_and_progress_bar(capsys, data):
     assert get_device("cpu").type == "cpu"
     assert get_device().type in {"cpu", "cuda", "mps"}
+    assert get_device("auto") == get_device()  # the notebooks' DEVICE = "auto"
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             get_device("cuda")

@@ -15,13 +15,17 @@ def _mps_available() -> bool:
 
 
 def get_device(prefer: str | torch.device | None = None) -> torch.device:
-    """The device to train on: ``prefer`` if given (checked), else CUDA, then Apple MPS, then CPU."""
-    if prefer is not None:
+    """The device to train on: ``prefer`` if given (checked), else CUDA, then Apple MPS, then CPU.
+
+    ``prefer`` may be ``None`` or ``"auto"`` (both: the best available), or any torch device string such as
+    ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` — the notebooks' ``DEVICE`` parameter is passed as is.
+    """
+    if prefer is not None and str(prefer) != "auto":
         device = torch.device(prefer)
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError("device 'cuda' was requested but CUDA is not available; use device=None (auto) or 'cpu'.")
+            raise ValueError("device 'cuda' was requested but CUDA is not available; use device='auto' or 'cpu'.")
         if device.type == "mps" and not _mps_available():
-            raise ValueError("device 'mps' was requested but Apple MPS is not available; use device=None (auto) or 'cpu'.")
+            raise ValueError("device 'mps' was requested but Apple MPS is not available; use device='auto' or 'cpu'.")
         return device
     if torch.cuda.is_available():
         return torch.device("cuda")
