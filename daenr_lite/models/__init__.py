@@ -12,6 +12,7 @@ from .decoder import Decoder
 from .encoder import Encoder
 from .factory import MODEL_KINDS, build_model
 from .readout import FactorizedReadout
+from .registry import MODEL_CODE_VERSION, MODEL_SPECS, ModelSpec, model_names, model_spec
 
 __all__ = [
     "Encoder",
@@ -24,4 +25,9 @@ __all__ = [
     "build_model",
     "compression_ratio",
     "MODEL_KINDS",
+    "MODEL_SPECS",
+    "MODEL_CODE_VERSION",
+    "ModelSpec",
+    "model_spec",
+    "model_names",
 ]

@@ -10,6 +10,7 @@ from .base import NeuralModel
 from .cnn_fr import CNNFR
 from .dae import DAE
 from .dae_nr import DAENR
+from .registry import model_spec
 
 __all__ = ["build_model", "MODEL_KINDS"]
 
@@ -29,7 +30,8 @@ def build_model(
 
     Parameters
     ----------
-    kind : ``"dae"`` | ``"cnn_fr"`` | ``"dae_nr"``.
+    kind : ``"dae"`` | ``"cnn_fr"`` | ``"dae_nr"``, or a registry name that includes the mapping layer
+        (``"dae_nr_2"``; see :mod:`daenr_lite.models.registry`).
     dataset : a NeuralDataset (uses ``image_shape``, ``n_neurons`` and the mean training response,
         which initialises the readout bias).
     mapping_layer : 1..4, only for ``"dae_nr"`` (default 1).
@@ -39,7 +41,17 @@ def build_model(
     """
     kind_key = str(kind).lower().replace("-", "_")
     if kind_key not in MODEL_KINDS:
-        raise ValueError(f"unknown model kind {kind!r}; choose one of {', '.join(MODEL_KINDS)}.")
+        try:
+            spec = model_spec(kind)
+        except ValueError:
+            raise ValueError(
+                f"unknown model kind {kind!r}; choose one of {', '.join(MODEL_KINDS)} or a registry name such as 'dae_nr_2'."
+            ) from None
+        if spec.kind not in MODEL_KINDS:
+            raise ValueError(f"{spec.name!r} is a probe on a trained DAE; build it with daenr_lite.fit_probe(dae, dataset, layer).")
+        if mapping_layer is not None and spec.layer is not None and int(mapping_layer) != spec.layer:
+            raise ValueError(f"{kind!r} names mapping layer {spec.layer} but mapping_layer={mapping_layer}; give one of them.")
+        kind_key, mapping_layer = spec.kind, spec.layer if spec.layer is not None else mapping_layer
     if mapping_layer is not None and kind_key != "dae_nr":
         raise ValueError(f"mapping_layer only applies to 'dae_nr' models, not {kind!r}; drop the argument.")
     cfg = (config or ModelConfig()).replace(**overrides)

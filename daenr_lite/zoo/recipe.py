@@ -1,0 +1,112 @@
+"""`Recipe`: everything that determines a trained model, and the store key derived from it."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..config import ModelConfig, TrainConfig
+from ..models.registry import MODEL_CODE_VERSION, ModelSpec, model_spec
+
+__all__ = ["Recipe"]
+
+_DATASETS = ("simulated", "antolik2016")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What to train: a registry model on one dataset region, with full model and training settings.
+
+    Two equal recipes train bit-identical models on the CPU, so the model store never trains a recipe twice.
+
+    Attributes
+    ----------
+    model : registry name (:mod:`daenr_lite.models.registry`), e.g. ``"dae_nr_2"`` or ``"dae_probe_3"``.
+    dataset : ``"simulated"`` or ``"antolik2016"``.
+    region : 1, 2 or 3.
+    data_seed : seed of the simulated dataset (always 0 for real data).
+    seed : training seed (initialisation, validation split, shuffling); it overrides ``train_config.seed``.
+    neurons : indices of the neurons trained on (Table 2's YES/NO groups); ``None`` = all. A DAE never
+        sees the responses, so its recipe always has ``None``.
+    model_config, train_config : the full :class:`~daenr_lite.ModelConfig` / :class:`~daenr_lite.TrainConfig`.
+    """
+
+    model: str
+    dataset: str = "simulated"
+    region: int = 1
+    data_seed: int = 0
+    seed: int = 0
+    neurons: tuple[int, ...] | None = None
+    model_config: ModelConfig = field(default_factory=ModelConfig)
+    train_config: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        spec = model_spec(self.model)
+        object.__setattr__(self, "model", spec.name)
+        if self.dataset not in _DATASETS:
+            raise ValueError(f"unknown dataset {self.dataset!r} in a recipe; choose one of {', '.join(_DATASETS)}.")
+        if self.region not in (1, 2, 3):
+            raise ValueError(f"region must be 1, 2 or 3; got {self.region!r}.")
+        if not isinstance(self.model_config, ModelConfig) or not isinstance(self.train_config, TrainConfig):
+            raise TypeError("model_config must be a ModelConfig and train_config a TrainConfig.")
+        if self.train_config.max_seconds is not None:
+            raise ValueError("a recipe cannot have train_config.max_seconds: a time limit makes training irreproducible.")
+        object.__setattr__(self, "region", int(self.region))
+        object.__setattr__(self, "seed", int(self.seed))
+        object.__setattr__(self, "data_seed", 0 if self.dataset == "antolik2016" else int(self.data_seed))
+        object.__setattr__(self, "train_config", self.train_config.replace(seed=self.seed))
+        neurons = self.neurons
+        if spec.kind == "dae":
+            neurons = None
+        elif neurons is not None:
+            neurons = tuple(sorted(int(i) for i in neurons))
+            if not neurons or neurons[0] < 0 or len(set(neurons)) != len(neurons):
+                raise ValueError("neurons must be a non-empty list of distinct, non-negative neuron indices (or None for all).")
+        object.__setattr__(self, "neurons", neurons)
+
+    @property
+    def spec(self) -> ModelSpec:
+        return model_spec(self.model)
+
+    def backbone(self) -> "Recipe":
+        """For a probe (``"dae_probe_i"``): the recipe of the DAE it reads from."""
+        if self.spec.kind != "dae_probe":
+            raise ValueError(f"{self.model!r} is not a probe; only dae_probe_1..4 have a backbone.")
+        return replace(self, model="dae", neurons=None)
+
+    def replace(self, **changes: Any) -> "Recipe":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict (the manifest's ``recipe`` field)."""
+        return {
+            "model": self.model,
+            "dataset": self.dataset,
+            "region": self.region,
+            "data_seed": self.data_seed,
+            "seed": self.seed,
+            "neurons": None if self.neurons is None else list(self.neurons),
+            "model_config": self.model_config.to_dict(),
+            "train_config": self.train_config.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "Recipe":
+        values = dict(values)
+        values["model_config"] = ModelConfig.from_dict(values.get("model_config", {}))
+        values["train_config"] = TrainConfig.from_dict(values.get("train_config", {}))
+        if values.get("neurons") is not None:
+            values["neurons"] = tuple(values["neurons"])
+        return cls(**values)
+
+    def key(self) -> str:
+        """Store key: readable prefix + 16 hex digits of sha256(recipe, model-code version)."""
+        text = json.dumps({"recipe": self.to_dict(), "model_code_version": MODEL_CODE_VERSION}, sort_keys=True)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        return f"{self.model}-{self.dataset}-r{self.region}-d{self.data_seed}-s{self.seed}-{digest}"
+
+    def describe(self) -> str:
+        subset = "" if self.neurons is None else f", {len(self.neurons)} neurons"
+        data = f"{self.dataset} region {self.region}" + (f" (data seed {self.data_seed})" if self.dataset == "simulated" else "")
+        return f"{self.spec.display} on {data}, training seed {self.seed}{subset}"

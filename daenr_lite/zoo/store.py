@@ -1,0 +1,396 @@
+"""`ModelStore`: a recipe is looked up in the shipped zoo, then the user cache, and only then trained.
+
+Layout of a store folder (the user cache, ``<data dir>/models``, or a ``pretrain --output`` folder)::
+
+    <key>.pt      the weights (torch.save of tensors and plain values; loaded with weights_only=True)
+    <key>.json    the entry: recipe, shapes, sha256 of the .pt file, metrics, training facts
+    manifest.json all entries in one file (written by ``pretrain``; the shipped zoo has only this)
+
+Models are rebuilt from the recipe through the model registry, never from a class named in a file, and a
+file is used only if its sha256 matches its entry. A corrupt cache entry is retrained; a shipped file that
+does not match the manifest is an error that names the file and the command that rebuilds it.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import platform
+import tempfile
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..models.registry import MODEL_CODE_VERSION
+from .recipe import Recipe
+
+__all__ = ["ModelStore", "ZooIntegrityError", "SHIPPED_ZOO_DIR", "default_store", "file_sha256", "read_entries"]
+
+_FORMAT = "daenr-lite-store"
+_FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+REBUILD_COMMAND = "daenr-lite pretrain --output daenr_lite/zoo/shipped --float16"
+
+
+def _shipped_dir() -> Path:
+    return Path(str(resources.files("daenr_lite.zoo"))) / "shipped"
+
+
+#: the pretrained zoo that ships inside the package
+SHIPPED_ZOO_DIR = _shipped_dir()
+
+
+class ZooIntegrityError(RuntimeError):
+    """A shipped checkpoint does not match its manifest (it would give a silently wrong model)."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _atomic_write_json(path: Path, value: Any) -> None:
+    _atomic_write_bytes(path, (json.dumps(value, indent=1, sort_keys=True) + "\n").encode())
+
+
+def read_entries(folder: Path) -> dict[str, dict[str, Any]]:
+    """Entries of a store folder by key: ``manifest.json`` first, then the ``<key>.json`` files."""
+    folder = Path(folder)
+    entries: dict[str, dict[str, Any]] = {}
+    manifest = folder / MANIFEST
+    if manifest.is_file():
+        try:
+            data = json.loads(manifest.read_text())
+            entries.update(data.get("models", {}))
+        except (OSError, ValueError, AttributeError) as exc:
+            raise ZooIntegrityError(f"{manifest} is not a readable manifest ({exc}); rebuild it with `{REBUILD_COMMAND}`.") from exc
+    if folder.is_dir():
+        for sidecar in folder.glob("*.json"):
+            if sidecar.name == MANIFEST:
+                continue
+            try:
+                entry = json.loads(sidecar.read_text())
+            except (OSError, ValueError):
+                continue  # a half-written or edited entry: treated as absent (retrained)
+            if isinstance(entry, dict) and entry.get("key") == sidecar.stem:
+                entries[sidecar.stem] = entry
+    return entries
+
+
+def _state_to_save(model: nn.Module, kind: str, float16: bool) -> dict[str, torch.Tensor]:
+    state = model.state_dict()
+    if kind == "dae_probe":  # the frozen DAE is stored once, under its own recipe
+        state = {k: v for k, v in state.items() if k.startswith("readout.")}
+    out = {}
+    for name, value in state.items():
+        value = value.detach().cpu()
+        out[name] = value.half() if float16 and value.is_floating_point() else value.clone()
+    return out
+
+
+class ModelStore:
+    """Get trained models by :class:`Recipe`, training each recipe at most once.
+
+    Parameters
+    ----------
+    cache_dir : folder for models trained here (default ``<data dir>/models``, see
+        :func:`~daenr_lite.default_data_dir`).
+    zoo_dirs : read-only folders searched first (default: the zoo shipped in the package).
+    train : when False, a recipe found nowhere raises ``LookupError`` instead of training.
+    device : where to train (default: the best available).
+    data_dir : data folder for :func:`~daenr_lite.load_dataset` when no dataset is passed.
+    float16 : store new checkpoints in float16 (half the size; the shipped zoo uses it).
+    progress : progress bars while training.
+
+    Attributes
+    ----------
+    log : one dict per :meth:`get` — ``key``, ``model``, ``source`` (``"memory"``, ``"zoo"``, ``"cache"``,
+        ``"trained"``) and ``seconds``. ``n_trained`` counts the recipes trained by this store.
+    """
+
+    def __init__(
+        self,
+        cache_dir: str | os.PathLike[str] | None = None,
+        zoo_dirs: Iterable[str | os.PathLike[str]] | None = None,
+        *,
+        train: bool = True,
+        device: Any = None,
+        data_dir: str | os.PathLike[str] | None = None,
+        float16: bool = False,
+        progress: bool = True,
+    ) -> None:
+        if cache_dir is None:
+            from ..data import default_data_dir
+
+            cache_dir = default_data_dir() / "models"
+        self.cache_dir = Path(cache_dir).expanduser()
+        self.zoo_dirs = [Path(d) for d in (zoo_dirs if zoo_dirs is not None else [SHIPPED_ZOO_DIR])]
+        self.train = bool(train)
+        self.device = device
+        self.data_dir = data_dir
+        self.float16 = bool(float16)
+        self.progress = bool(progress)
+        self.log: list[dict[str, Any]] = []
+        self._models: dict[str, nn.Module] = {}
+        self._datasets: dict[tuple[str, int, int], Any] = {}
+        self._zoo_entries: list[tuple[Path, dict[str, dict[str, Any]]]] | None = None
+
+    # ------------------------------------------------------------------ lookup
+    @property
+    def n_trained(self) -> int:
+        return sum(1 for item in self.log if item["source"] == "trained")
+
+    def _zoo(self) -> list[tuple[Path, dict[str, dict[str, Any]]]]:
+        if self._zoo_entries is None:
+            self._zoo_entries = [(d, read_entries(d)) for d in self.zoo_dirs if d.is_dir()]
+        return self._zoo_entries
+
+    def entry(self, recipe: Recipe) -> dict[str, Any] | None:
+        """The stored entry (recipe, metrics, sha256, ...) of ``recipe``, or ``None`` if it is nowhere yet."""
+        key = recipe.key()
+        for _, entries in self._zoo():
+            if key in entries:
+                return entries[key]
+        return read_entries(self.cache_dir).get(key) if self.cache_dir.is_dir() else None
+
+    def get(self, recipe: Recipe, dataset: Any = None) -> nn.Module:
+        """The trained model of ``recipe`` (eval mode, on the CPU): from memory, the zoo, the cache, or trained now.
+
+        ``dataset`` : the recipe's dataset if already loaded (all neurons; the recipe's neuron subset is
+        taken here); otherwise it is loaded with :func:`~daenr_lite.load_dataset`.
+        """
+        key = recipe.key()
+        start = time.perf_counter()
+        if key in self._models:
+            self._note(recipe, "memory", start)
+            return self._models[key]
+        model, source = self._load_stored(recipe)
+        if model is None:
+            if not self.train:
+                raise LookupError(
+                    f"no stored model for {recipe.describe()} (key {key}); train it with "
+                    f"`daenr-lite pretrain --dataset {recipe.dataset} --regions {recipe.region} --seeds {recipe.seed}` "
+                    "or use a ModelStore with train=True."
+                )
+            model = self._train(recipe, dataset)
+            source = "trained"
+        self._models[key] = model
+        self._note(recipe, source, start)
+        return model
+
+    def _note(self, recipe: Recipe, source: str, start: float) -> None:
+        self.log.append({"key": recipe.key(), "model": recipe.model, "source": source,
+                         "seconds": round(time.perf_counter() - start, 2)})
+
+    def _load_stored(self, recipe: Recipe) -> tuple[nn.Module | None, str]:
+        key = recipe.key()
+        for folder, entries in self._zoo():
+            if key in entries:
+                path = folder / entries[key]["file"]
+                problem = self._check_file(path, entries[key])
+                if problem:
+                    raise ZooIntegrityError(
+                        f"shipped checkpoint {path} {problem}: it would give a wrong model. Rebuild the zoo with "
+                        f"`{REBUILD_COMMAND}` (or reinstall daenr-lite)."
+                    )
+                return self._read_checkpoint(path, recipe), "zoo"
+        if not self.cache_dir.is_dir():
+            return None, ""
+        entry = read_entries(self.cache_dir).get(key)
+        path = self.cache_dir / f"{key}.pt"
+        if entry is None:
+            return None, ""
+        problem = self._check_file(path, entry)
+        if not problem:
+            try:
+                return self._read_checkpoint(path, recipe), "cache"
+            except Exception as exc:  # unreadable or mismatched: retrain below
+                problem = f"cannot be loaded ({type(exc).__name__}: {exc})"
+        print(f"cache entry {path.name} {problem}; it will be retrained")
+        for stale in (path, self.cache_dir / f"{key}.json"):
+            stale.unlink(missing_ok=True)
+        return None, ""
+
+    @staticmethod
+    def _check_file(path: Path, entry: dict[str, Any]) -> str:
+        if not path.is_file():
+            return "is missing"
+        digest = file_sha256(path)
+        if digest != entry.get("sha256"):
+            return f"has sha256 {digest[:12]}... but its entry records {str(entry.get('sha256'))[:12]}..."
+        return ""
+
+    # ------------------------------------------------------------------ build / read / write
+    def _build(self, recipe: Recipe, image_shape: tuple[int, int], n_neurons: int) -> nn.Module:
+        from ..models import CNNFR, DAE, DAENR
+        from ..similarity.probe import LayerProbe
+
+        spec, cfg = recipe.spec, recipe.model_config
+        if spec.kind == "dae":
+            return DAE(image_shape, cfg)
+        if spec.kind == "cnn_fr":
+            return CNNFR(image_shape, n_neurons, cfg)
+        if spec.kind == "dae_nr":
+            return DAENR(image_shape, n_neurons, spec.layer, cfg)
+        backbone = copy.deepcopy(self.get(recipe.backbone()))
+        return LayerProbe(backbone, spec.layer, n_neurons)
+
+    def _read_checkpoint(self, path: Path, recipe: Recipe) -> nn.Module:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
+            raise ValueError(f"{path} is not a daenr-lite model-store checkpoint")
+        if payload.get("recipe") != recipe.to_dict():
+            raise ValueError(f"{path} holds a different recipe than its key says")
+        model = self._build(recipe, tuple(payload["image_shape"]), int(payload["n_neurons"]))
+        reference = model.state_dict()
+        state = {k: v.to(reference[k].dtype) if k in reference else v for k, v in payload["state_dict"].items()}
+        strict = recipe.spec.kind != "dae_probe"
+        result = model.load_state_dict(state, strict=strict)
+        if not strict and (result.unexpected_keys or any(k.startswith("readout.") for k in result.missing_keys)):
+            raise ValueError(f"{path}: probe weights do not fit (unexpected {result.unexpected_keys}, missing {result.missing_keys})")
+        return model.eval()
+
+    def dataset_for(self, recipe: Recipe, dataset: Any = None) -> Any:
+        """The recipe's dataset (neuron subset applied), loading and caching the full dataset if needed."""
+        full_key = (recipe.dataset, recipe.region, recipe.data_seed)
+        if dataset is None:
+            if full_key not in self._datasets:
+                from ..data import load_dataset
+
+                self._datasets[full_key] = load_dataset(recipe.dataset, region=recipe.region,
+                                                        seed=recipe.data_seed, data_dir=self.data_dir)
+            dataset = self._datasets[full_key]
+        name, region = getattr(dataset, "source", None), getattr(dataset, "region", None)
+        if name in ("simulated", "antolik2016") and (name != recipe.dataset or region != recipe.region):
+            raise ValueError(f"the dataset passed is {name!r} region {region}, but the recipe needs "
+                             f"{recipe.dataset!r} region {recipe.region}.")
+        return dataset if recipe.neurons is None else dataset.subset_neurons(np.asarray(recipe.neurons))
+
+    def _train(self, recipe: Recipe, dataset: Any) -> nn.Module:
+        from ..models import build_model
+        from ..similarity.probe import fit_probe
+        from ..training import fit, set_seed
+
+        data = self.dataset_for(recipe, dataset)
+        spec = recipe.spec
+        start = time.perf_counter()
+        set_seed(recipe.seed)
+        if spec.kind == "dae_probe":
+            backbone = copy.deepcopy(self.get(recipe.backbone(), dataset))
+            set_seed(recipe.seed)
+            model, history = fit_probe(backbone, data, spec.layer, recipe.train_config, progress=self.progress,
+                                       device=self.device)
+        else:
+            model = build_model(spec.kind, data, mapping_layer=spec.layer, config=recipe.model_config)
+            history = fit(model, data, recipe.train_config, progress=self.progress, device=self.device)
+        seconds = time.perf_counter() - start
+        self.save(recipe, model.cpu().eval(), data, history=history, seconds=seconds)
+        # from now on use exactly what a later load gives (float16 rounding included)
+        return self._read_checkpoint(self.cache_dir / f"{recipe.key()}.pt", recipe)
+
+    def save(self, recipe: Recipe, model: nn.Module, dataset: Any, *, history: Any = None, seconds: float = float("nan")) -> dict[str, Any]:
+        """Write ``model`` as the cache entry of ``recipe`` (atomically) and return the entry."""
+        from .. import __version__
+        from ..training import evaluate
+
+        key = recipe.key()
+        payload = {
+            "format": _FORMAT,
+            "format_version": _FORMAT_VERSION,
+            "recipe": recipe.to_dict(),
+            "image_shape": list(dataset.image_shape),
+            "n_neurons": int(dataset.n_neurons),
+            "state_dict": _state_to_save(model, recipe.spec.kind, self.float16),
+        }
+        path = self.cache_dir / f"{key}.pt"
+        import io
+
+        buffer = io.BytesIO()
+        torch.save(payload, buffer)
+        _atomic_write_bytes(path, buffer.getvalue())
+        stored = self._read_checkpoint(path, recipe)  # what users will load (float16 rounding included)
+        entry = {
+            "key": key,
+            "file": path.name,
+            "sha256": file_sha256(path),
+            "recipe": recipe.to_dict(),
+            "model_code_version": MODEL_CODE_VERSION,
+            "daenr_lite_version": __version__,
+            "torch_version": torch.__version__,
+            "platform": platform.platform(),
+            "device": getattr(history, "device", "cpu"),
+            "epochs": getattr(history, "n_epochs", None),
+            "best_epoch": getattr(history, "best_epoch", None),
+            "stopped_reason": getattr(history, "stopped_reason", None),
+            "train_seconds": round(float(seconds), 2),
+            "float16": self.float16,
+            "metrics": _jsonable(evaluate(stored, dataset)),
+            # float16 storage: the metrics of the float32 weights, to show the rounding costs < 1e-3
+            "metrics_float32": _jsonable(evaluate(model, dataset)) if self.float16 else None,
+            "significance": _significance(stored, dataset) if recipe.spec.predicts_responses else None,
+        }
+        _atomic_write_json(self.cache_dir / f"{key}.json", entry)
+        return entry
+
+    def write_manifest(self) -> Path:
+        """Collect every entry of the cache folder into ``manifest.json`` (what the shipped zoo reads)."""
+        entries = read_entries(self.cache_dir)
+        manifest = {"format": _FORMAT, "model_code_version": MODEL_CODE_VERSION, "models": dict(sorted(entries.items()))}
+        path = self.cache_dir / MANIFEST
+        _atomic_write_json(path, manifest)
+        return path
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: (float(v) if isinstance(v, (float, np.floating)) else int(v) if isinstance(v, (int, np.integer)) else v)
+            for k, v in values.items()}
+
+
+def _significance(model: nn.Module, dataset: Any) -> dict[str, Any]:
+    from ..similarity.significance import neuron_significance
+    from ..training import predict
+
+    result = neuron_significance(predict(model, dataset.test_images)["responses"], dataset.test_responses)
+    return {"n_significant": int(result.significant.sum()), "n_neurons": int(result.significant.size),
+            "significant": [bool(v) for v in result.significant]}
+
+
+_DEFAULT_STORE: ModelStore | None = None
+
+
+def default_store() -> ModelStore:
+    """The process-wide store (shipped zoo + user cache), shared by notebooks, widgets and experiments."""
+    global _DEFAULT_STORE
+    if _DEFAULT_STORE is None:
+        _DEFAULT_STORE = ModelStore()
+    return _DEFAULT_STORE
