@@ -89,6 +89,10 @@ class ModelConfig(_ConfigMixin):
     readout_nonlinearity : ``"elu1"`` (ELU + 1) or ``"softplus"``; keeps predicted rates >= 0.
     readout_init_scale : scale of the random initial readout weights (small, so that the initial
         prediction is the bias = mean response).
+    core_smoothness : weight of the smoothness penalty on the CNN-FR's first-layer kernels (Klindt et al.
+        2017 regularise the first layer with a Laplacian): for each kernel w, ``||laplacian * w||^2 / ||w||^2``,
+        summed over kernels. The ratio does not depend on the kernel's scale (batch norm follows the conv),
+        so it penalises rough kernels, not large ones. 0 turns it off.
     """
 
     encoder_channels: tuple[int, ...] = (16, 32, 32, 8)
@@ -103,6 +107,7 @@ class ModelConfig(_ConfigMixin):
     readout_l1: float = 0.03
     readout_nonlinearity: str = "elu1"
     readout_init_scale: float = 0.1
+    core_smoothness: float = 0.0
 
     def __post_init__(self) -> None:
         for prefix in ("encoder", "core"):
@@ -128,6 +133,8 @@ class ModelConfig(_ConfigMixin):
             raise ValueError(f"readout_nonlinearity must be 'elu1' or 'softplus'; got {self.readout_nonlinearity!r}.")
         if self.readout_l1 < 0:
             raise ValueError(f"readout_l1 must be >= 0; got {self.readout_l1}.")
+        if self.core_smoothness < 0:
+            raise ValueError(f"core_smoothness must be >= 0; got {self.core_smoothness}.")
 
 
 @dataclass(frozen=True)

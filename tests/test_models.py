@@ -166,3 +166,31 @@ def test_auto_config_follows_the_quick_environment_variable(monkeypatch):
     assert TrainConfig.auto() == TrainConfig.quick()
     monkeypatch.setenv("DAENR_QUICK", "0")
     assert TrainConfig.auto(lr=1e-2) == TrainConfig(lr=1e-2)
+
+
+def test_kernel_roughness_is_scale_free_and_ranks_smooth_below_rough():
+    from daenr_lite.models.cnn_fr import kernel_roughness
+
+    torch.manual_seed(0)
+    x = torch.linspace(-3, 3, 13)
+    gabor = (torch.exp(-(x[:, None] ** 2 + x[None] ** 2) / 2) * torch.cos(2 * x[None]))[None, None]
+    noise = torch.randn(1, 1, 13, 13)
+    assert float(kernel_roughness(gabor)) < 2.0 < 15.0 < float(kernel_roughness(noise))
+    assert float(kernel_roughness(5.0 * gabor)) == pytest.approx(float(kernel_roughness(gabor)), rel=1e-5)
+
+
+def test_cnn_fr_regularizer_adds_the_smoothness_penalty_only_when_asked():
+    from daenr_lite.models.cnn_fr import kernel_roughness
+
+    data = _dataset()
+    torch.manual_seed(0)
+    plain = build_model("cnn_fr", data)
+    torch.manual_seed(0)
+    smooth = build_model("cnn_fr", data, core_smoothness=0.5)
+    first_layer = smooth.core.layers[0][0].weight
+    expected = float(plain.regularizer()) + 0.5 * float(kernel_roughness(first_layer))
+    assert float(smooth.regularizer()) == pytest.approx(expected, rel=1e-5)
+    smooth.regularizer().backward()
+    assert first_layer.grad is not None and float(first_layer.grad.abs().sum()) > 0
+    with pytest.raises(ValueError, match="core_smoothness must be >= 0"):
+        ModelConfig(core_smoothness=-1)

@@ -11,7 +11,22 @@ from .base import ModelOutput, NeuralModel
 from .encoder import Encoder
 from .readout import FactorizedReadout
 
-__all__ = ["CNNFR"]
+__all__ = ["CNNFR", "kernel_roughness"]
+
+_LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+
+
+def kernel_roughness(weight: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    """Sum over kernels of ``||laplacian * w||^2 / ||w||^2`` for conv weights ``(out, in, k, k)``.
+
+    Scale-free: multiplying a kernel by a constant leaves it unchanged. A constant kernel scores about 0
+    (only its borders curve), white noise about 20 (the Laplacian's squared norm).
+    """
+    out_ch, in_ch, kh, kw = weight.shape
+    kernels = weight.reshape(out_ch * in_ch, 1, kh, kw)
+    lap = torch.nn.functional.conv2d(kernels, _LAPLACIAN.to(weight)[None, None], padding=1)
+    ratio = lap.pow(2).flatten(1).sum(1) / (kernels.pow(2).flatten(1).sum(1) + eps)
+    return ratio.sum()
 
 
 class CNNFR(NeuralModel):
@@ -53,6 +68,13 @@ class CNNFR(NeuralModel):
         self.readout = FactorizedReadout(
             self.core.output_shapes[-1], self.n_neurons, cfg.readout_positive, mean_response, cfg
         )
+
+    def regularizer(self) -> torch.Tensor:
+        """Readout L1 (:meth:`FactorizedReadout.regularizer`) + ``core_smoothness`` x first-layer roughness."""
+        penalty = self.readout.regularizer()
+        if self.config.core_smoothness > 0:
+            penalty = penalty + self.config.core_smoothness * kernel_roughness(self.core.layers[0][0].weight)
+        return penalty
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
         """x : (batch, 1, H, W) images in [0, 1] -> dict with ``responses`` (batch, neurons) >= 0."""
