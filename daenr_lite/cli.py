@@ -6,6 +6,8 @@ Subcommands::
                              [--seed N] [--dataset simulated|antolik2016] [--region R] [--notebooks DIR]
     daenr-lite download antolik2016 [--dest DIR] [--archive ZIP] [--force]
     daenr-lite sync-notebooks [--notebooks DIR] [--only 00,03] [--no-execute]
+    daenr-lite pretrain [--dataset simulated|antolik2016] [--regions 1 2 3] [--seeds 0 1 2] [--device auto]
+                        [--output DIR] [--float16] [--no-table2]
     daenr-lite info
 """
 from __future__ import annotations
@@ -65,6 +67,21 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--no-execute", dest="execute", action="store_false",
                       help="do not execute notebooks to refresh the outputs of NBVAL_CHECK_OUTPUT cells")
 
+    pre = sub.add_parser("pretrain", help="train the paper's grid of models (resumable) with a manifest")
+    pre.add_argument("--dataset", choices=["simulated", "antolik2016"], default="simulated",
+                     help="simulated V1 population (default) or the real recordings (download them first)")
+    pre.add_argument("--regions", type=int, nargs="+", choices=[1, 2, 3], default=[1, 2, 3], help="regions (default 1 2 3)")
+    pre.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds (default 0 1 2)")
+    pre.add_argument("--device", default="auto", help="auto (CUDA/MPS when available), cpu, cuda, cuda:1, mps")
+    pre.add_argument("--output", type=Path, default=None,
+                     help="store folder (default: the user cache, <data folder>/models, which notebooks search)")
+    pre.add_argument("--data-dir", type=Path, default=None, help="data folder (default: DAENR_DATA_DIR / the user cache)")
+    pre.add_argument("--float16", action="store_true", help="store weights in float16 (half the size; the shipped zoo)")
+    pre.add_argument("--no-verify", dest="verify", action="store_false",
+                     help="antolik2016: skip the checksum check of the recordings (for your own copies)")
+    pre.add_argument("--no-table2", dest="table2", action="store_false",
+                     help="skip the region-3 Table 2 models (DAE-NR_i on only its (in)significant neurons)")
+
     sub.add_parser("info", help="print versions and the compute device")
     return parser
 
@@ -119,6 +136,27 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_pretrain(args: argparse.Namespace) -> int:
+    from .training import get_device
+    from .zoo import pretrain
+
+    try:
+        device = get_device(args.device)
+        store = pretrain(args.dataset, regions=args.regions, seeds=args.seeds, output=args.output, device=device,
+                         data_dir=args.data_dir, float16=args.float16, table2=args.table2,
+                         dataset_options=None if args.dataset == "simulated" else {"verify": args.verify})
+    except (OSError, ValueError, LookupError) as exc:  # missing data, unwritable folder, bad option
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; finished models are kept, run the same command again to resume.", file=sys.stderr)
+        return 130
+    trained = [item for item in store.log if item["source"] == "trained"]
+    print(f"{len(trained)} model(s) trained, {len(store.log) - len(trained)} already there; manifest: "
+          f"{store.cache_dir / 'manifest.json'}")
+    return 0
+
+
 def _cmd_info(_args: argparse.Namespace) -> int:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -161,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run-notebooks": _cmd_run_notebooks,
         "download": _cmd_download,
         "sync-notebooks": _cmd_sync,
+        "pretrain": _cmd_pretrain,
         "info": _cmd_info,
     }
     return handlers[args.command](args)

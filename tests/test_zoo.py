@@ -176,3 +176,19 @@ def test_load_pretrained_lists_what_is_available(tiny_zoo, tmp_path):
     store = ModelStore(tmp_path / "empty", zoo_dirs=[folder], train=False)
     with pytest.raises(LookupError, match=r"Available for simulated: none.*daenr-lite pretrain --dataset simulated --regions 3 --seeds 2"):
         load_pretrained("dae_nr_1", region=3, seed=2, store=store)
+
+
+# ------------------------------------------------------------------------------ real data
+@pytest.mark.realdata
+def test_pretrain_on_the_real_recordings_layout(tmp_path):
+    from test_data_antolik2016 import SHARED, full_copy
+
+    if not SHARED.exists():
+        pytest.skip(f"needs the shared partial copy of the recordings at {SHARED}")
+    data_root = full_copy(tmp_path, regions=(2,)).parent
+    store = pretrain("antolik2016", regions=[2], seeds=[0], models=["cnn_fr"], output=tmp_path / "store",
+                     data_dir=data_root, train_config=TINY, dataset_options={"verify": False}, progress=False)
+    assert store.n_trained == 1
+    (entry,) = json.loads((tmp_path / "store" / "manifest.json").read_text())["models"].values()
+    assert entry["recipe"]["dataset"] == "antolik2016" and entry["significance"]["n_neurons"] == 55
+    assert "ceiling" not in entry["metrics"] and np.isfinite(entry["metrics"]["test_corr"])

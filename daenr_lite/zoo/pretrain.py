@@ -6,10 +6,12 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
 from torch import nn
 
 from ..config import ModelConfig, TrainConfig
 from ..models.registry import model_spec
+from ..reference import TABLE2_REGION
 from .recipe import Recipe
 from .store import SHIPPED_ZOO_DIR, ModelStore, read_entries
 
@@ -53,30 +55,75 @@ def pretrain(
     data_dir: str | os.PathLike[str] | None = None,
     float16: bool = False,
     train_config: TrainConfig | None = None,
+    table2: bool = True,
+    dataset_options: dict[str, Any] | None = None,
     progress: bool = True,
 ) -> ModelStore:
     """Train the grid into ``output`` (default: the user cache, ``<data dir>/models``) and write its manifest.
+
+    For region 3 (the paper's Table 2) each DAE-NR_i is also trained on only its significant (YES) and only
+    its insignificant (NO) neurons (``table2=False`` skips them); the entries carry ``group`` and the group's
+    held-out test r (``extra_metrics.heldout_test_corr``).
 
     Resumable: models already in ``output`` are skipped (checked against their sha256), so an interrupted run
     loses at most the model in progress. Returns the store (``store.log`` says what was trained, and how long).
     """
     from tqdm.auto import tqdm
 
-    store = ModelStore(output, zoo_dirs=[], device=device, data_dir=data_dir, float16=float16, progress=False)
+    store = ModelStore(output, zoo_dirs=[], device=device, data_dir=data_dir, float16=float16, progress=False,
+                       dataset_options=dataset_options)
     recipes = grid_recipes(dataset, regions, seeds, models, train_config=train_config)
-    bar = tqdm(recipes, desc=f"pretrain {dataset}", unit="model", disable=not progress)
+    table2_layers = [model_spec(m).layer for m in models if model_spec(m).kind == "dae_nr"] if table2 else []
+    n_table2 = 2 * len(table2_layers) * len(seeds) if TABLE2_REGION in regions else 0
+    bar = tqdm(total=len(recipes) + n_table2, desc=f"pretrain {dataset}", unit="model", disable=not progress)
+
+    def train(recipe: Recipe) -> None:
+        bar.set_postfix_str(f"{recipe.model} r{recipe.region} s{recipe.seed}" + ("" if recipe.neurons is None else " subset"))
+        start = time.perf_counter()
+        before = store.n_trained
+        store.get(recipe)
+        if progress and store.n_trained > before:
+            bar.write(f"trained {recipe.describe()} in {time.perf_counter() - start:.1f} s")
+        bar.update()
+
     try:
-        for recipe in bar:
-            bar.set_postfix_str(f"{recipe.model} r{recipe.region} s{recipe.seed}")
-            start = time.perf_counter()
-            before = store.n_trained
-            store.get(recipe)
-            if progress and store.n_trained > before:
-                bar.write(f"trained {recipe.describe()} in {time.perf_counter() - start:.1f} s")
+        for recipe in recipes:
+            train(recipe)
+            if recipe.region == TABLE2_REGION and recipe.model in [f"dae_nr_{layer}" for layer in table2_layers]:
+                for sub_recipe, group, heldout in _table2_recipes(store, recipe):
+                    if sub_recipe is None:
+                        bar.update()
+                        continue
+                    train(sub_recipe)
+                    store.annotate(sub_recipe, group=group, extra_metrics={"heldout_test_corr": heldout(store.get(sub_recipe))})
     finally:
         bar.close()
         store.write_manifest()
     return store
+
+
+def _table2_recipes(store: ModelStore, recipe: Recipe):
+    """Table 2 for one DAE-NR_i: its own significant neurons (selected on half of the test images, see
+    :func:`daenr_lite.experiments.split_test_images`) and the rest, each as a recipe; plus a function giving a
+    trained group model's mean r on the other half of the test images (no selection bias)."""
+    from .. import metrics
+    from ..experiments import select_significant, split_test_images
+    from ..training import predict
+
+    data = store.dataset_for(recipe)
+    selection, evaluation = split_test_images(data.n_test, recipe.seed)
+    mask = select_significant(store.get(recipe), data, selection)
+    for group, idx in (("YES", np.flatnonzero(mask)), ("NO", np.flatnonzero(~mask))):
+        if idx.size == 0:
+            yield None, group, None
+            continue
+        subset = data.subset_neurons(idx)
+
+        def heldout(model, subset=subset) -> float:
+            pred = predict(model, subset.test_images[evaluation])["responses"]
+            return float(np.nanmean(metrics.per_neuron_corr(pred, subset.test_responses[:, evaluation].mean(axis=0))))
+
+        yield recipe.replace(neurons=tuple(int(i) for i in idx)), group, heldout
 
 
 def available_pretrained(dataset: str = "simulated", zoo_dirs: Sequence[Path] | None = None) -> list[dict[str, Any]]:

@@ -129,6 +129,7 @@ class ModelStore:
     train : when False, a recipe found nowhere raises ``LookupError`` instead of training.
     device : where to train (default: the best available).
     data_dir : data folder for :func:`~daenr_lite.load_dataset` when no dataset is passed.
+    dataset_options : further keyword arguments of :func:`~daenr_lite.load_dataset` (e.g. ``{"verify": False}``).
     float16 : store new checkpoints in float16 (half the size; the shipped zoo uses it).
     progress : progress bars while training.
 
@@ -148,6 +149,7 @@ class ModelStore:
         data_dir: str | os.PathLike[str] | None = None,
         float16: bool = False,
         progress: bool = True,
+        dataset_options: dict[str, Any] | None = None,
     ) -> None:
         if cache_dir is None:
             from ..data import default_data_dir
@@ -158,6 +160,7 @@ class ModelStore:
         self.train = bool(train)
         self.device = device
         self.data_dir = data_dir
+        self.dataset_options = dict(dataset_options or {})
         self.float16 = bool(float16)
         self.progress = bool(progress)
         self.log: list[dict[str, Any]] = []
@@ -288,7 +291,8 @@ class ModelStore:
                 from ..data import load_dataset
 
                 self._datasets[full_key] = load_dataset(recipe.dataset, region=recipe.region,
-                                                        seed=recipe.data_seed, data_dir=self.data_dir)
+                                                        seed=recipe.data_seed, data_dir=self.data_dir,
+                                                        **self.dataset_options)
             dataset = self._datasets[full_key]
         name, region = getattr(dataset, "source", None), getattr(dataset, "region", None)
         if name in ("simulated", "antolik2016") and (name != recipe.dataset or region != recipe.region):
@@ -360,6 +364,16 @@ class ModelStore:
             "significance": _significance(stored, dataset) if recipe.spec.predicts_responses else None,
         }
         _atomic_write_json(self.cache_dir / f"{key}.json", entry)
+        return entry
+
+    def annotate(self, recipe: Recipe, **fields: Any) -> dict[str, Any]:
+        """Add JSON-able ``fields`` to the cache entry of ``recipe`` (e.g. Table 2's group label)."""
+        path = self.cache_dir / f"{recipe.key()}.json"
+        entry = read_entries(self.cache_dir).get(recipe.key())
+        if entry is None:
+            raise LookupError(f"no cache entry for {recipe.describe()} in {self.cache_dir}; get() it first.")
+        entry.update(fields)
+        _atomic_write_json(path, entry)
         return entry
 
     def write_manifest(self) -> Path:
