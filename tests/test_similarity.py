@@ -153,6 +153,8 @@ def test_benjamini_hochberg():
         bh = neuron_significance(pred, resp, correction="fdr_bh")
         assert bh.n_significant <= raw.n_significant
         assert np.all(bh.significant <= raw.significant)
+        alias = neuron_significance(pred, resp, correction="fdr")  # notebook 04's exercise spelling
+        assert alias.correction == "fdr_bh" and np.array_equal(alias.p_adjusted, bh.p_adjusted)
 
 
 def test_significance_input_errors():
