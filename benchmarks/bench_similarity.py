@@ -69,7 +69,8 @@ def _jsonable(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def run_region(region: int, args: argparse.Namespace) -> dict[str, Any]:
     from daenr_lite import load_dataset
-    from daenr_lite.experiments import significant_neuron_counts, significant_vs_insignificant
+    from daenr_lite.experiments import (select_significant, significant_neuron_counts, significant_vs_insignificant,
+                                        split_test_images)
     from daenr_lite.similarity import layer_profile
 
     config = "quick" if args.quick else None
@@ -128,15 +129,16 @@ def run_region(region: int, args: argparse.Namespace) -> dict[str, Any]:
 
     if region in args.table2_regions:
         start = time.perf_counter()
-        by_name = {r["model"]: r for r in counts}
+        # neurons selected on half of the test images; Table 2's test_corr on the other half
+        selection, _ = split_test_images(dataset.n_test, args.seed)
         if args.table2_mask == "own":
-            masks: Any = {i: by_name[f"DAE-NR_{i}"]["significant_mask"] for i in (1, 2, 3, 4)}
-            source = "each DAE-NR_i's own significant neurons (all-neuron model above)"
+            masks: Any = {i: select_significant(models[f"DAE-NR_{i}"], dataset, selection) for i in (1, 2, 3, 4)}
+            source = "each DAE-NR_i's own significant neurons (all-neuron model above, selection half)"
         else:
-            masks = by_name["CNN-FR"]["significant_mask"]
-            source = "the CNN-FR's significant neurons"
-        t2 = significant_vs_insignificant(dataset, masks, config, seed=args.seed, balance=args.balance,
-                                          progress=not args.no_progress)
+            masks = select_significant(models["CNN-FR"], dataset, selection)
+            source = "the CNN-FR's significant neurons (selection half)"
+        t2 = significant_vs_insignificant(dataset, masks, config, selected_on=selection, seed=args.seed,
+                                          balance=args.balance, progress=not args.no_progress)
         result["table2"] = _jsonable(t2)
         result["table2_mask"] = source
         print(f"\n### Table 2 analogue: DAE-NR_i trained on only significant (YES) or only insignificant (NO) "

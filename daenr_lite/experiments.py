@@ -5,6 +5,13 @@
 - :func:`significant_vs_insignificant` — Table 2: DAE-NR_i trained on only the significant (YES) or only
   the insignificant (NO) neurons; image reconstruction quality (MSE, PSNR, SSIM) of each.
 
+**Table 2's mask, one documented choice.** Each DAE-NR_i gets *its own* mask: the neurons that DAE-NR_i
+trained on all neurons predicts significantly (``reference="own"``, the default; as the paper's Figure 3
+counts per DAE-NR_i). The neurons are *selected on half of the test images* and the group's
+``test_corr`` is measured on the *other half* (:func:`split_test_images`): selecting neurons for a high
+correlation and reporting the correlation on the same images would inflate YES and deflate NO
+(selection bias). Reconstruction metrics use all test images (the selection never looks at them).
+
 A table is a list of dicts, one per row (``pandas.DataFrame(table)`` makes a data frame). Training
 uses :func:`daenr_lite.fit` with ``train_config``: ``None`` for the model helper's defaults
 (:class:`~daenr_lite.TrainConfig`), ``"quick"`` for :meth:`TrainConfig.quick` (a few seconds per model,
@@ -18,12 +25,15 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .similarity.best_unit import best_unit_significance
 from .similarity.significance import neuron_significance
 
 __all__ = [
     "MODEL_NAMES",
     "significant_neuron_counts",
     "significant_vs_insignificant",
+    "split_test_images",
+    "select_significant",
     "plot_significant_counts",
     "train_named_model",
 ]
@@ -127,6 +137,7 @@ def significant_neuron_counts(
     *,
     seed: int = 0,
     probe_layers: Sequence[int] = (1, 2, 3, 4),
+    best_unit: bool = True,
     alpha: float = 0.05,
     alternative: str = "greater",
     correction: str | None = None,
@@ -146,7 +157,10 @@ def significant_neuron_counts(
     factorized readout DAE-NR_i uses, trained with the Poisson loss on the *frozen* trained DAE — on
     each layer of ``probe_layers`` (one row per layer). "DAE + probe on h_i" vs "DAE-NR_i" then differ
     only in whether the encoder learned with the neural responses; probing all four layers gives the
-    DAE the same four chances as the four DAE-NR variants.
+    DAE the same four chances as the four DAE-NR variants. With ``best_unit=True`` the DAE also gets a
+    probe-free row per layer, "DAE (best unit h_i)": per neuron the single unit of h_i that correlates
+    best on the training images, tested on the test images
+    (:func:`~daenr_lite.similarity.best_unit_significance`), so the two counting methods can be compared.
 
     Parameters
     ----------
@@ -156,6 +170,7 @@ def significant_neuron_counts(
         ``**train_overrides`` change single fields (e.g. ``max_epochs=3``).
     seed : seeds every model (initialisation, validation split, shuffling).
     probe_layers : DAE layers to probe (1..4).
+    best_unit : also count the DAE's neurons with the probe-free best single unit of each probed layer.
     alpha, alternative, correction : significance settings.
     model_config : ModelConfig for every model (default: the defaults).
     device : torch device for training (default: the best available, see :func:`~daenr_lite.get_device`).
@@ -166,7 +181,7 @@ def significant_neuron_counts(
     Returns
     -------
     Table (list of dicts), one row per model (DAE: per probed layer), with ``model`` (display name),
-    ``kind``, ``layer``, ``readout`` ("joint" / "probe"), ``n_neurons``, ``n_significant``,
+    ``kind``, ``layer``, ``readout`` ("joint" / "probe" / "best_unit"), ``n_neurons``, ``n_significant``,
     ``n_insignificant``, ``fraction_significant``, ``mean_r``, ``median_r``, ``test_corr``, ``mse``,
     ``psnr``, ``ssim`` (nan for models that do not reconstruct; a probe row carries its DAE's), ``epochs``,
     ``seconds`` (training time; for a probe row the probe's only), ``seed``, and
@@ -182,7 +197,7 @@ def significant_neuron_counts(
         raise ValueError(f"probe_layers must be a non-empty subset of 1, 2, 3, 4; got {tuple(probe_layers)}.")
     cfg = _train_config(train_config, seed, train_overrides)
     sig_kwargs = {"alpha": alpha, "alternative": alternative, "correction": correction}
-    n_steps = len(names) + (len(probe_layers) if "dae" in names else 0)
+    n_steps = len(names) + ((1 + bool(best_unit)) * len(probe_layers) if "dae" in names else 0)
     bar = tqdm(total=n_steps, desc="significant neurons", unit="model", disable=not progress)
     table = []
     try:
@@ -216,6 +231,17 @@ def significant_neuron_counts(
                 if models_out is not None:
                     models_out[row["model"]] = probe
                 bar.update()
+            for probe_layer in probe_layers if best_unit else ():
+                bar.set_postfix_str(f"DAE best unit h{probe_layer}")
+                start = time.perf_counter()
+                result, _ = best_unit_significance(model, dataset, probe_layer, **sig_kwargs)
+                table.append({
+                    "model": f"DAE (best unit h{probe_layer})", "kind": "dae", "layer": probe_layer,
+                    "readout": "best_unit", **result.summary(), "test_corr": float(result.r.mean()),
+                    **reconstruction, "epochs": 0, "seconds": round(time.perf_counter() - start, 1), "seed": seed,
+                    "significant_mask": result.significant, "r": result.r, "p_value": result.p_value,
+                })
+                bar.update()
     finally:
         bar.close()
     return table
@@ -228,12 +254,50 @@ def _metrics_of(model: Any, dataset: Any) -> dict[str, float]:
     return {key: metrics[key] for key in ("mse", "psnr", "ssim") if key in metrics}
 
 
+def split_test_images(n_test: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Split the test images at random (seeded) into a *selection* half and an *evaluation* half.
+
+    Returns ``(selection, evaluation)``, sorted index arrays of ``n_test // 2`` and ``n_test - n_test // 2``
+    images. Table 2 selects its neurons on the first and measures ``test_corr`` on the second.
+    """
+    n_test = int(n_test)
+    if n_test < 6:
+        raise ValueError(f"need at least 6 test images to select on one half and evaluate on the other; got {n_test}.")
+    perm = np.random.default_rng([int(seed), 2]).permutation(n_test)
+    return np.sort(perm[: n_test // 2]), np.sort(perm[n_test // 2 :])
+
+
+def select_significant(
+    model: Any, dataset: Any, images: Any = None, alpha: float = 0.05, alternative: str = "greater"
+) -> np.ndarray:
+    """(neurons,) bool: the neurons ``model`` predicts significantly on the test images ``images``.
+
+    ``images`` : indices into ``dataset.test_images`` (e.g. the selection half of :func:`split_test_images`);
+    ``None`` uses all test images. t-test on Pearson r (:func:`~daenr_lite.similarity.neuron_significance`).
+    """
+    from .training import predict
+
+    idx = np.arange(dataset.n_test) if images is None else np.asarray(images, dtype=np.int64)
+    predictions = predict(model, dataset.test_images[idx])["responses"]
+    return neuron_significance(predictions, dataset.test_responses[:, idx], alpha=alpha, alternative=alternative).significant
+
+
+def _held_out_corr(model: Any, dataset: Any, images: np.ndarray) -> float:
+    """Mean over neurons of the Pearson r on the test images ``images`` only."""
+    from . import metrics
+    from .training import predict
+
+    predictions = predict(model, dataset.test_images[images])["responses"]
+    return float(metrics.per_neuron_corr(predictions, dataset.test_responses[:, images].mean(axis=0)).mean())
+
+
 def significant_vs_insignificant(
     dataset: Any,
     significant_mask: Any = None,
     train_config: Any = None,
     *,
-    reference: str = "cnn_fr",
+    reference: str = "own",
+    selected_on: Any = None,
     mapping_layers: Sequence[int] = (1, 2, 3, 4),
     seed: int = 0,
     balance: bool = False,
@@ -246,18 +310,25 @@ def significant_vs_insignificant(
 ) -> list[dict[str, Any]]:
     """Paper Table 2: DAE-NR_i trained with only the significant (YES) or only the insignificant (NO) neurons.
 
+    Neurons are selected on one half of the test images and ``test_corr`` is measured on the other half
+    (see the module docstring): selecting and evaluating on the same images biases ``test_corr``.
+
     Parameters
     ----------
     dataset : NeuralDataset with all neurons.
-    significant_mask : (neurons,) bool, e.g. ``row["significant_mask"]`` of a
-        :func:`significant_neuron_counts` row; or a dict ``{mapping_layer: mask}`` to give each DAE-NR_i
-        its own mask (e.g. the one of the DAE-NR_i trained on all neurons). ``None``: derived by training
-        ``reference`` on all neurons and testing it with :func:`~daenr_lite.similarity.neuron_significance`.
+    significant_mask : ``None`` (default): derived here from ``reference`` on the selection half of
+        :func:`split_test_images` (``seed``). Or a (neurons,) bool mask, or a dict ``{mapping_layer: mask}``
+        (e.g. from :func:`select_significant`); then say in ``selected_on`` on which test images it was
+        selected. A given mask with ``selected_on=None`` counts as selected on *all* test images: the
+        rows then carry no ``test_corr`` (nan, with a ``note``).
     train_config : ``None`` | ``"quick"`` | ``"auto"`` | TrainConfig; ``**train_overrides`` change fields.
-    reference : model name (:data:`MODEL_NAMES`, not ``"dae"``) that defines the mask when none is given.
-        The default CNN-FR is a pure response model, neutral with respect to the DAE-NR mapping layers.
+    reference : which model's significant neurons define the mask when none is given: ``"own"`` (default,
+        the documented choice) — each DAE-NR_i trained on all neurons defines the mask of DAE-NR_i; or a
+        model name (:data:`MODEL_NAMES`, not ``"dae"``), e.g. ``"cnn_fr"``, one mask for every layer.
+    selected_on : indices of the test images a given ``significant_mask`` was selected on;
+        ``test_corr`` is measured on the remaining test images.
     mapping_layers : DAE-NR variants to train.
-    seed : seeds every model (and the subsampling of ``balance``).
+    seed : seeds every model, the split of the test images and the subsampling of ``balance``.
     balance : subsample the larger group (seeded) to the size of the smaller one, so that YES and NO
         differ only in *which* neurons they hold. (The Poisson loss is summed over neurons, so with
         unequal groups the response term also differs in weight — the paper does not balance.)
@@ -269,9 +340,9 @@ def significant_vs_insignificant(
     Returns
     -------
     Table, one row per (mapping layer, group): ``model`` ("DAE-NR_i"), ``layer``, ``neurons`` ("YES" /
-    "NO"), ``n_neurons``, ``mse``, ``psnr``, ``ssim``, ``test_corr`` (on that group's neurons), ``epochs``,
-    ``seconds``, ``seed``, ``mask_source``. A group with no neurons gives a row of nan metrics and
-    ``note``.
+    "NO"), ``n_neurons``, ``mse``, ``psnr``, ``ssim`` (all test images), ``test_corr`` (that group's
+    neurons, on the evaluation images only), ``n_selection_images``, ``n_evaluation_images``, ``epochs``,
+    ``seconds``, ``seed``, ``mask_source``. A group with no neurons gives a row of nan metrics and ``note``.
     """
     from tqdm.auto import tqdm
 
@@ -281,31 +352,43 @@ def significant_vs_insignificant(
     if bad or not len(mapping_layers):
         raise ValueError(f"mapping_layers must be a non-empty subset of 1, 2, 3, 4; got {tuple(mapping_layers)}.")
     cfg = _train_config(train_config, seed, train_overrides)
+    all_images = np.arange(dataset.n_test)
     if significant_mask is None:
-        (ref,) = _check_model_names([reference])
-        if MODEL_NAMES[ref][0] == "dae":
-            raise ValueError("reference must predict responses (e.g. 'cnn_fr' or 'dae_nr_1'), not 'dae'.")
-        if progress:
-            print(f"deriving the significant neurons from {_DISPLAY[ref]} (trained on all {dataset.n_neurons} neurons)")
-        ref_model, _ = train_named_model(ref, dataset, cfg, seed=seed, model_config=model_config, device=device)
-        from .training import predict
-
-        mask = neuron_significance(
-            predict(ref_model, dataset.test_images)["responses"], dataset.test_responses, alpha=alpha, alternative=alternative
-        ).significant
-        mask_source = f"{_DISPLAY[ref]} (alpha={alpha}, {alternative})"
-    elif isinstance(significant_mask, dict):
-        missing = [layer for layer in mapping_layers if layer not in significant_mask]
-        if missing:
-            raise ValueError(f"significant_mask has no mask for mapping layer(s) {missing}; give one per layer in mapping_layers.")
-        mask_source = "given per layer"
+        selection, evaluation = split_test_images(dataset.n_test, seed)
+        if reference == "own":
+            refs = {layer: f"dae_nr_{layer}" for layer in mapping_layers}
+            mask_source = f"each DAE-NR_i's own (all neurons; alpha={alpha}, {alternative}; {selection.size} selection images)"
+        else:
+            (ref,) = _check_model_names([reference])
+            if MODEL_NAMES[ref][0] == "dae":
+                raise ValueError("reference must be 'own' or predict responses (e.g. 'cnn_fr' or 'dae_nr_1'), not 'dae'.")
+            refs = {layer: ref for layer in mapping_layers}
+            mask_source = f"{_DISPLAY[ref]} (alpha={alpha}, {alternative}; {selection.size} selection images)"
+        derived: dict[str, np.ndarray] = {}
+        for name in dict.fromkeys(refs.values()):
+            if progress:
+                print(f"selecting neurons with {_DISPLAY[name]} (trained on all {dataset.n_neurons} neurons)")
+            ref_model, _ = train_named_model(name, dataset, cfg, seed=seed, model_config=model_config, device=device)
+            derived[name] = select_significant(ref_model, dataset, selection, alpha=alpha, alternative=alternative)
+        masks = {layer: derived[refs[layer]] for layer in mapping_layers}
     else:
-        mask_source = "given"
-    masks = {
-        layer: _check_mask(significant_mask[layer] if isinstance(significant_mask, dict) else (
-            mask if significant_mask is None else significant_mask), dataset.n_neurons)
-        for layer in mapping_layers
-    }
+        if isinstance(significant_mask, dict):
+            missing = [layer for layer in mapping_layers if layer not in significant_mask]
+            if missing:
+                raise ValueError(f"significant_mask has no mask for mapping layer(s) {missing}; give one per layer in mapping_layers.")
+            mask_source = "given per layer"
+        else:
+            mask_source = "given"
+        masks = {
+            layer: _check_mask(significant_mask[layer] if isinstance(significant_mask, dict) else significant_mask,
+                               dataset.n_neurons)
+            for layer in mapping_layers
+        }
+        selection = all_images if selected_on is None else np.unique(np.asarray(selected_on, dtype=np.int64))
+        if selection.size and (selection.min() < 0 or selection.max() >= dataset.n_test):
+            raise ValueError(f"selected_on must index the {dataset.n_test} test images (0..{dataset.n_test - 1}).")
+        evaluation = np.setdiff1d(all_images, selection)
+    held_out = evaluation.size >= 3
     rng = np.random.default_rng(seed)
 
     table = []
@@ -318,7 +401,9 @@ def significant_vs_insignificant(
                 groups = {k: np.sort(rng.choice(g, size=size, replace=False)) for k, g in groups.items()}
             for label, idx in groups.items():
                 row: dict[str, Any] = {"model": f"DAE-NR_{layer}", "layer": int(layer), "neurons": label,
-                                       "n_neurons": int(idx.size), "seed": seed, "mask_source": mask_source}
+                                       "n_neurons": int(idx.size), "seed": seed, "mask_source": mask_source,
+                                       "n_selection_images": int(selection.size),
+                                       "n_evaluation_images": int(evaluation.size) if held_out else 0}
                 bar.set_postfix_str(f"DAE-NR_{layer} {label}")
                 if idx.size == 0:
                     row.update(mse=float("nan"), psnr=float("nan"), ssim=float("nan"), test_corr=float("nan"),
@@ -328,8 +413,12 @@ def significant_vs_insignificant(
                     start = time.perf_counter()
                     model, history = train_named_model(f"dae_nr_{layer}", subset, cfg, seed=seed, model_config=model_config, device=device)
                     metrics = evaluate(model, subset)
-                    row.update({key: metrics[key] for key in ("mse", "psnr", "ssim", "test_corr")},
+                    row.update({key: metrics[key] for key in ("mse", "psnr", "ssim")},
+                               test_corr=_held_out_corr(model, subset, evaluation) if held_out else float("nan"),
                                epochs=history.n_epochs, seconds=round(time.perf_counter() - start, 1))
+                    if not held_out:
+                        row["note"] = ("test_corr omitted: the mask was selected on (almost) all test images, so "
+                                       "a correlation on them is biased; pass selected_on")
                 table.append(row)
                 bar.update()
     finally:

@@ -23,7 +23,7 @@
 # - Know the layout of a `NeuralDataset`: training images with one response each, test images shown
 #   several times (*repeats*).
 # - See that neural responses are **sparse** and **noisy**, and measure how repeatable each neuron is
-#   (the *oracle correlation*) — the ceiling for any model.
+#   (the *oracle correlation*: a reliability measure of the data, not the ceiling for a model).
 # - On the simulated data: look at the true receptive fields that generated the responses.
 # - Know how to get the real recordings (Antolík et al. 2016).
 
@@ -82,9 +82,12 @@ show_figure(plotting.plot_images(data.train_images, n=16, title=f"{data.name}: f
 # %% [markdown]
 # ## Responses are sparse
 #
-# The responses are inferred spiking activity (real data) or spike counts (simulation): non-negative,
-# mostly zero, with a long tail. This is why the models use a **Poisson** loss rather than squared error
-# (notebook 02).
+# The responses are inferred spiking activity from calcium imaging (real data), or continuous values drawn
+# from a *zero-inflated gamma* distribution (simulation: exactly zero with some probability, otherwise a
+# gamma-distributed amplitude whose mean makes the trial's expected value the noise-free rate). Both are
+# non-negative, mostly zero, with a long tail — not integer spike counts. The models use a **Poisson** loss
+# rather than squared error (notebook 02): it suits non-negative responses whose variance grows with the
+# mean, and it does not need integer counts.
 
 # %%
 show_figure(plotting.plot_response_distribution(data.train_responses), "00_responses", OUTPUT_DIR)
@@ -107,6 +110,11 @@ show_figure(plotting.plot_repeats(data.test_responses, neuron=0), "00_repeats", 
 #
 # where $s^{(k)}$ is the vector of the neuron's responses to the $M$ test images on repeat $k$. A neuron with
 # $r_\text{oracle} \approx 0$ responds to the images no more reliably than chance; no model can predict it.
+#
+# The oracle measures how well *one noisy trial* agrees with the others. It is **not** the ceiling for a
+# model: models are scored against the *trial-averaged* response, which is much less noisy than a single
+# trial, so a good model's test correlation can be far above the oracle (notebook 02's CNN-FR is). On the
+# simulated data the true ceiling is known and printed below.
 
 # %%
 oracle = oracle_corr(data.test_responses)
@@ -117,8 +125,8 @@ print(f"mean oracle correlation: {oracle.mean():.3f} over {data.n_neurons} neuro
 # ## Ground truth: the receptive fields (simulated data only)
 #
 # Each simulated neuron filters the image with a Gabor-like receptive field (simple cells: one filter;
-# complex cells: a quadrature pair), adds a nonlinearity and Poisson-like noise. Red = the neuron likes
-# light there, blue = dark.
+# complex cells: a quadrature pair) and a nonlinearity, giving its noise-free rate; each trial then draws a
+# zero-inflated gamma response whose mean is that rate. Red = the neuron likes light there, blue = dark.
 
 # %%
 if data.ground_truth is not None:
@@ -130,6 +138,8 @@ if data.ground_truth is not None:
     ceiling = daenr_lite.ground_truth_ceiling(truth.test_rates, data.test_responses)
     print(f"correlation of the noise-free rates with the trial-averaged test responses: {ceiling.mean():.3f}")
     print("-> even a perfect model of the neurons cannot score a higher mean test correlation than this.")
+    print(f"   (the oracle correlation, {oracle.mean():.3f}, correlates single trials: it measures the data's "
+          f"reliability and is far below this ceiling of {ceiling.mean():.3f})")
 else:
     ceiling = None
     print("Real recordings: there is no ground truth; the oracle correlation is our reliability estimate.")

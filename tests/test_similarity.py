@@ -153,6 +153,8 @@ def test_benjamini_hochberg():
         bh = neuron_significance(pred, resp, correction="fdr_bh")
         assert bh.n_significant <= raw.n_significant
         assert np.all(bh.significant <= raw.significant)
+        alias = neuron_significance(pred, resp, correction="fdr")  # notebook 04's exercise spelling
+        assert alias.correction == "fdr_bh" and np.array_equal(alias.p_adjusted, bh.p_adjusted)
 
 
 def test_significance_input_errors():
@@ -197,7 +199,10 @@ def test_predictivity_recovers_a_linear_mapping():
 def test_noise_ceiling_bounds_the_true_signal(noise):
     for seed in range(3):
         signal, responses = _signal_plus_noise(seed, noise=noise)
-        for measure in ("cka", "rsa", "predictivity"):
+        # the predictivity ceiling is a replicate's score (noisy features): a noise-free model exceeds it
+        # when the noise is large (documented in daenr_lite/similarity/ceilings.py), so only at noise 1
+        measures = ("cka", "rsa", "predictivity") if noise <= 1.0 else ("cka", "rsa")
+        for measure in measures:
             result = compare(signal, responses, measure, n_permutations=0, seed=seed)
             assert result["value"] <= result["ceiling"] + 0.05, (measure, seed, result)
             assert 0 < result["ceiling"] <= 1
@@ -206,7 +211,7 @@ def test_noise_ceiling_bounds_the_true_signal(noise):
 def test_noise_ceiling_matches_the_classical_per_neuron_ceiling():
     signal, responses = _signal_plus_noise(0, units=200, noise=3.0)
     true_r = stats.pearsonr(signal, responses.mean(0), axis=0)[0]
-    assert noise_ceiling(responses, "predictivity", n_splits=50) == pytest.approx(true_r.mean(), abs=0.03)
+    assert noise_ceiling(responses, "pearson", n_splits=50) == pytest.approx(true_r.mean(), abs=0.03)
     with pytest.raises(ValueError, match="repeats"):
         noise_ceiling(responses[:1], "cka")
 
@@ -306,3 +311,63 @@ def test_layer_profile_table_and_plot(tiny_dataset):
     assert [t.get_text() for t in ax.get_xticklabels()] == ["h1", "h2", "h3", "h4"]
     with pytest.raises(ValueError, match="layers"):
         layer_profile(_tiny_dae(tiny_dataset), tiny_dataset, layers=(0,))
+
+
+@pytest.mark.parametrize("region", [1, 3])
+def test_noise_free_rates_reach_every_ceiling_on_simulated_data(region):
+    """The simulator's noise-free test rates are a perfect model: each measure, divided by its noise
+    ceiling, must come out near 1 (audit: the predictivity ceiling left out the mapping error, 0.66)."""
+    from daenr_lite import load_dataset
+
+    data = load_dataset("simulated", region=region, seed=0)
+    for measure in ("rsa", "cka", "predictivity"):
+        result = compare(data.ground_truth.test_rates, data.test_responses, measure, n_permutations=0)
+        assert 0.9 <= result["normalized"] <= 1.15, (region, measure, result)
+
+
+# ----------------------------------------------------------------------------- probe-free best unit
+def test_best_unit_is_chosen_on_training_data_and_tested_on_test_data():
+    from daenr_lite.similarity import best_unit_predictions
+
+    rng = np.random.default_rng(30)
+    train_x, test_x = rng.normal(size=(400, 300)), rng.normal(size=(50, 300))
+    planted = np.array([5, 17, 250, 299])  # neuron n follows unit planted[n] (+ noise)
+    train_y = train_x[:, planted] + 0.5 * rng.normal(size=(400, 4))
+    details = best_unit_predictions(train_x.reshape(400, 3, 10, 10), train_y, test_x, chunk=64)
+    assert np.array_equal(details["unit"], planted) and np.all(details["train_r"] > 0.8)
+    assert np.array_equal(details["predictions"], test_x[:, planted])
+    # anti-correlated units are not predictions: a neuron = -unit 3 picks something else, weakly
+    flipped = best_unit_predictions(train_x, -train_x[:, [3]], test_x)
+    assert flipped["unit"][0] != 3 and flipped["train_r"][0] < 0.3
+    # the choice ignores the test data: planting a better unit only in the test set changes nothing
+    test_y = np.stack([test_x[:, 42]] * 4, axis=1)
+    again = best_unit_predictions(train_x, train_y, test_x)
+    assert np.array_equal(again["unit"], planted)
+    sig = neuron_significance(again["predictions"], test_y)
+    assert sig.n_significant <= 1  # the training-chosen units do not predict the test-only signal
+    with pytest.raises(ValueError, match="units"):
+        best_unit_predictions(train_x, train_y, test_x[:, :10])
+
+
+def test_best_unit_significance_on_a_model():
+    import torch
+
+    from daenr_lite.data import NeuralDataset
+    from daenr_lite.models import build_model
+    from daenr_lite.similarity import best_unit_significance, layer_features
+
+    rng = np.random.default_rng(31)
+    torch.manual_seed(0)
+    train_images, test_images = rng.random((120, 1, 12, 12)), rng.random((30, 1, 12, 12))
+    model = build_model("dae", NeuralDataset.from_arrays(
+        train_images, rng.random((120, 3)), test_images, rng.random((2, 30, 3))))
+    units = np.array([3, 100, 400])  # neurons driven by three units of h2
+    h2_train = layer_features(model, train_images)[1]
+    h2_test = layer_features(model, test_images)[1]
+    data = NeuralDataset.from_arrays(
+        train_images, h2_train[:, units] - h2_train[:, units].min() + 0.02 * rng.random((120, 3)),
+        test_images, h2_test[None, :, units] - h2_train[:, units].min() + 0.02 * rng.random((3, 30, 3)))
+    result, details = best_unit_significance(model, data, 2)
+    assert result.n_significant == 3 and np.array_equal(details["unit"], units) and np.all(details["train_r"] > 0.9)
+    with pytest.raises(ValueError, match="layer"):
+        best_unit_significance(model, data, 5)

@@ -10,6 +10,8 @@ Arrays are ``(stimuli, units)`` throughout (responses with repeats: ``(repeats, 
 - :func:`noise_ceiling`, :func:`compare` — every measure with a split-half noise ceiling and a
   permutation null ("above chance?", "how far below the ceiling?").
 - :class:`LayerProbe`, :func:`fit_probe` — a trainable readout on a frozen model layer (for the DAE).
+- :func:`best_unit_predictions`, :func:`best_unit_significance` — the probe-free alternative: per neuron
+  the single unit of a layer that correlates best on the training images, tested on the test images.
 - :func:`layer_profile`, :func:`plot_layer_profile` — a measure for each encoder layer h1..h4.
 
 The torch-dependent names (probe, profile) are imported on first use.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .best_unit import best_unit_predictions, best_unit_significance
 from .ceilings import noise_ceiling, split_half_reliability
 from .cka import linear_cka
 from .compare import MEASURES, compare
@@ -45,6 +48,8 @@ __all__ = [
     "DEFAULT_ALPHAS",
     "noise_ceiling",
     "split_half_reliability",
+    "best_unit_predictions",
+    "best_unit_significance",
     "compare",
     "MEASURES",
     *_LAZY,

@@ -119,7 +119,9 @@ def compare(
 
     value = score(model_side)
     if resp.shape[0] >= 2:
-        ceiling = noise_ceiling(resp, ceiling_measure, n_splits=n_splits, seed=int(ceiling_seed))
+        ceiling = noise_ceiling(
+            resp, ceiling_measure, n_splits=n_splits, seed=int(ceiling_seed), alphas=alphas, n_folds=int(n_folds)
+        )
     else:
         ceiling = float("nan")
     if n_permutations:

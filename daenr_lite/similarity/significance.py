@@ -147,7 +147,7 @@ def neuron_significance(
     responses: Any,
     alpha: float = 0.05,
     alternative: Alternative = "greater",
-    correction: Literal["fdr_bh"] | None = None,
+    correction: Literal["fdr_bh", "fdr"] | None = None,
     permutations: int = 0,
     seed: int | np.random.Generator | None = 0,
 ) -> NeuronSignificance:
@@ -162,7 +162,7 @@ def neuron_significance(
     alternative : ``"greater"`` (default; the prediction is positively correlated with the neuron) or
         ``"two-sided"`` (any correlation). See the module docstring for why one-sided is the default.
     correction : ``None`` (per-neuron tests, as in the paper) or ``"fdr_bh"`` (Benjamini-Hochberg
-        false discovery rate over the neurons).
+        false discovery rate over the neurons; ``"fdr"`` is accepted as an alias and reported as ``"fdr_bh"``).
     permutations : 0 for the t-test on r (``M - 2`` dof, as :func:`scipy.stats.pearsonr`); > 0 for a
         permutation test with that many shuffles of the stimulus order (the p-value resolution is
         ``1 / (permutations + 1)``, so use >= 1000 for a threshold of 0.05 with corrections).
@@ -191,8 +191,10 @@ def neuron_significance(
         raise ValueError(f"alpha must be in (0, 1), got {alpha}.")
     if alternative not in ("greater", "two-sided"):
         raise ValueError(f"alternative must be 'greater' or 'two-sided', got {alternative!r}.")
+    if correction == "fdr":  # the common short name: an alias of Benjamini-Hochberg
+        correction = "fdr_bh"
     if correction not in (None, "fdr_bh"):
-        raise ValueError(f"correction must be None or 'fdr_bh', got {correction!r}.")
+        raise ValueError(f"correction must be None or 'fdr_bh' (alias 'fdr'), got {correction!r}.")
     if int(permutations) < 0:
         raise ValueError(f"permutations must be >= 0, got {permutations}.")
     n_stimuli = pred.shape[0]

@@ -69,7 +69,12 @@ def predict(
     return result
 
 
-def evaluate(model: nn.Module, dataset: Any, device: str | torch.device | None = None) -> dict[str, float]:
+def evaluate(
+    model: nn.Module,
+    dataset: Any,
+    device: str | torch.device | None = None,
+    feve_threshold: float = metrics.FEVE_THRESHOLD,
+) -> dict[str, float]:
     """Test-set metrics of a trained model.
 
     Returns
@@ -79,8 +84,11 @@ def evaluate(model: nn.Module, dataset: Any, device: str | torch.device | None =
     - reconstructing models: ``mse``, ``psnr``, ``ssim`` (definitions in :mod:`daenr_lite.metrics`) on the
       test images.
     - response models: ``test_corr`` (mean over neurons of the Pearson r with the trial-averaged test
-      responses), ``single_trial_corr`` (mean), ``feve`` (nan-mean over neurons with explainable variance)
-      and ``oracle_corr`` (mean; these three need >= 2 repeats); on simulated data also ``ceiling`` (mean
+      responses), ``single_trial_corr`` (mean), ``feve`` (mean over the *reliable* neurons: explainable-
+      variance fraction, :func:`~daenr_lite.metrics.explainable_variance_fraction`, >= ``feve_threshold``,
+      default 0.15), ``feve_n_neurons`` (how many neurons that mean kept), ``feve_all`` (nan-mean over every
+      neuron with explainable variance; unreliable neurons give large negative FEVe) and ``oracle_corr``
+      (mean; these need >= 2 repeats); on simulated data also ``ceiling`` (mean
       r of the noise-free rates with the trial-averaged responses) and ``fraction_of_ceiling``
       (``test_corr / ceiling``).
     """
@@ -98,7 +106,10 @@ def evaluate(model: nn.Module, dataset: Any, device: str | torch.device | None =
         result["single_trial_corr"] = float(metrics.single_trial_corr(pred, responses).mean())
         if responses.shape[0] >= 2:
             fev = metrics.feve(pred, responses)
-            result["feve"] = float(np.nanmean(fev)) if np.isfinite(fev).any() else float("nan")
+            reliable = np.isfinite(fev) & (metrics.explainable_variance_fraction(responses) >= feve_threshold)
+            result["feve"] = float(fev[reliable].mean()) if reliable.any() else float("nan")
+            result["feve_n_neurons"] = int(reliable.sum())
+            result["feve_all"] = float(np.nanmean(fev)) if np.isfinite(fev).any() else float("nan")
             result["oracle_corr"] = float(metrics.oracle_corr(responses).mean())
         truth = getattr(dataset, "ground_truth", None)
         if truth is not None:
