@@ -44,6 +44,12 @@ CANDIDATES: dict[str, tuple[dict, dict, str]] = {
     "k13_smooth0.05": ({"core_kernels": (13, 3, 3, 3), "core_smoothness": 0.05}, {}, "13x13 + Laplacian smoothness 0.05"),
     "k13_smooth0.3": ({"core_kernels": (13, 3, 3, 3), "core_smoothness": 0.3}, {}, "13x13 + Laplacian smoothness 0.3"),
     "k13_smooth1": ({"core_kernels": (13, 3, 3, 3), "core_smoothness": 1.0}, {}, "13x13 + Laplacian smoothness 1"),
+    "k13_ch48": ({"core_kernels": (13, 3, 3, 3), "core_channels": (48, 48, 48, 48), "core_smoothness": 0.0}, {},
+                 "13x13 first kernel and 48 channels per layer (Klindt et al.'s sizes)"),
+    "k13_ch40": ({"core_kernels": (13, 3, 3, 3), "core_channels": (40, 40, 40, 40), "core_smoothness": 0.0}, {},
+                 "13x13 first kernel, 40 channels per layer"),
+    "k13_ch48_32": ({"core_kernels": (13, 3, 3, 3), "core_channels": (48, 32, 32, 32), "core_smoothness": 0.0}, {},
+                    "13x13 first kernel, 48 channels in h1 only"),
     "k13_lr2e-3": ({"core_kernels": (13, 3, 3, 3), "core_smoothness": 0.0}, {"lr": 2e-3}, "13x13, learning rate 2e-3"),
     "k13_bs32": ({"core_kernels": (13, 3, 3, 3), "core_smoothness": 0.0}, {"batch_size": 32}, "13x13, batch 32"),
 }

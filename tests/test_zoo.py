@@ -192,3 +192,20 @@ def test_pretrain_on_the_real_recordings_layout(tmp_path):
     (entry,) = json.loads((tmp_path / "store" / "manifest.json").read_text())["models"].values()
     assert entry["recipe"]["dataset"] == "antolik2016" and entry["significance"]["n_neurons"] == 55
     assert "ceiling" not in entry["metrics"] and np.isfinite(entry["metrics"]["test_corr"])
+
+
+def test_pretrain_adds_table2_groups_in_region_3(tmp_path):
+    store = pretrain("simulated", regions=[3], seeds=[0], models=["dae_nr_2"], output=tmp_path / "z",
+                     train_config=TINY, progress=False)
+    entries = list(json.loads((tmp_path / "z" / "manifest.json").read_text())["models"].values())
+    groups = {e.get("group"): e for e in entries}
+    full = groups[None]
+    assert full["recipe"]["neurons"] is None
+    yes, no = groups.get("YES"), groups.get("NO")
+    present = [g for g in (yes, no) if g is not None]
+    assert present, "at least one Table 2 group is trained"
+    sizes = sum(len(g["recipe"]["neurons"]) for g in present)
+    assert sizes == 102 or len(present) == 1
+    for g in present:
+        assert np.isfinite(g["extra_metrics"]["heldout_test_corr"]) and g["significance"]["n_neurons"] == len(g["recipe"]["neurons"])
+    assert store.n_trained == 1 + len(present)
