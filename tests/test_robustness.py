@@ -1,0 +1,141 @@
+"""Faults a new user (or a crafted file) can cause, each reproduced first (issue 12)."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from daenr_lite.config import ModelConfig, TrainConfig
+from daenr_lite.data import NeuralDataset
+from daenr_lite.models import build_model
+from daenr_lite.training import TrainingDiverged, fit, load_model, predict, save_model
+from daenr_lite.training.checkpoint import CheckpointError, _digest
+
+TINY = ModelConfig(
+    encoder_channels=(4, 8, 8, 4), encoder_kernels=(3, 3, 3, 3), core_channels=(4, 4, 4, 4), core_kernels=(5, 3, 3, 3)
+)
+
+
+def small_dataset(n_train=64, n_test=12, n_neurons=3, size=12, repeats=3, seed=0) -> NeuralDataset:
+    rng = np.random.default_rng(seed)
+    train_x, test_x = rng.uniform(0, 1, (n_train, size, size)), rng.uniform(0, 1, (n_test, size, size))
+    w = rng.standard_normal((size * size, n_neurons))
+    rate = lambda x: np.exp(0.1 * x.reshape(len(x), -1) @ w / size)  # noqa: E731
+    train_y = rng.poisson(rate(train_x)).astype(np.float32)
+    test_y = rng.poisson(np.broadcast_to(rate(test_x), (repeats, n_test, n_neurons))).astype(np.float32)
+    return NeuralDataset.from_arrays(train_x, train_y, test_x, test_y)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return small_dataset()
+
+
+# ------------------------------------------------------------------------------- 1. checkpoint security
+def _save_payload(path: Path, payload: dict) -> Path:
+    torch.save(payload, path)
+    return path
+
+
+def test_crafted_checkpoint_naming_a_function_is_refused_without_running_it(tmp_path, data, monkeypatch):
+    import daenr_lite.runner as runner
+
+    calls = []
+    monkeypatch.setattr(runner, "run_notebooks", lambda **kw: calls.append(kw))
+    payload = {
+        "format": "daenr-lite-model", "format_version": 2, "module": "daenr_lite.runner", "class": "run_notebooks",
+        "init_kwargs": {"only": ["00"], "output_dir": str(tmp_path / "pwned")}, "state_dict": {}, "metadata": {},
+    }
+    payload["sha256"] = _digest(payload)  # a forger can recompute the checksum: the registry must stop it
+    for version in (2, 1):
+        payload["format_version"] = version
+        with pytest.raises(CheckpointError, match="not a daenr-lite model class"):
+            load_model(_save_payload(tmp_path / f"evil{version}.pt", payload))
+    assert calls == [] and not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize("module, cls", [
+    ("daenr_lite.models.encoder", "Encoder"),  # a daenr-lite nn.Module, but not a model class
+    ("daenr_lite.data.simulated", "load_simulated"),
+    ("torch.nn", "Linear"),
+])
+def test_only_registered_model_classes_are_built(tmp_path, data, module, cls):
+    model = build_model("cnn_fr", data, config=TINY)
+    path = save_model(model, tmp_path / "ok.pt")
+    payload = torch.load(path, weights_only=True)
+    payload.update(module=module, **{"class": cls})
+    with pytest.raises(CheckpointError, match="not a daenr-lite model class"):
+        load_model(_save_payload(tmp_path / "crafted.pt", payload))
+
+
+def test_edited_weights_fail_the_sha256_check(tmp_path, data):
+    model = build_model("cnn_fr", data, config=TINY)
+    path = save_model(model, tmp_path / "m.pt", metadata={"note": "x"})
+    payload = torch.load(path, weights_only=True)
+    assert len(payload["sha256"]) == 64
+    load_model(path)  # untouched: loads
+    name = next(k for k, v in payload["state_dict"].items() if v.is_floating_point() and v.numel() > 1)
+    payload["state_dict"][name] = payload["state_dict"][name] + 1e-3
+    with pytest.raises(CheckpointError, match="SHA-256"):
+        load_model(_save_payload(tmp_path / "edited.pt", payload))
+    payload = torch.load(path, weights_only=True)
+    payload["metadata"]["note"] = "y"
+    with pytest.raises(CheckpointError, match="SHA-256"):
+        load_model(_save_payload(tmp_path / "edited_meta.pt", payload))
+
+
+def test_truncated_checkpoint_is_a_clear_error(tmp_path, data):
+    path = save_model(build_model("dae", data, config=TINY), tmp_path / "m.pt")
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(CheckpointError, match="not a readable daenr-lite checkpoint"):
+        load_model(path)
+
+
+# ------------------------------------------------------------------------------- 2. checkpoint data loss
+@pytest.mark.parametrize("bad, key", [
+    ({"best": np.float64(0.5)}, "best"),
+    ({"where": Path("/tmp/x")}, "where"),
+    ({"nested": {"arr": [1, np.int64(2)]}}, "arr"),
+])
+def test_unloadable_metadata_is_rejected_before_writing(tmp_path, data, bad, key):
+    model = build_model("cnn_fr", data, config=TINY)
+    path = save_model(model, tmp_path / "m.pt", metadata={"v": 1})
+    before = path.read_bytes()
+    with pytest.raises(CheckpointError, match=key):
+        save_model(model, path, metadata=bad)
+    assert path.read_bytes() == before  # the good checkpoint is untouched
+    assert load_model(path).checkpoint_metadata == {"v": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]  # no temporary file left
+
+
+def test_a_save_that_fails_while_writing_keeps_the_old_checkpoint(tmp_path, data, monkeypatch):
+    model = build_model("cnn_fr", data, config=TINY)
+    path = save_model(model, tmp_path / "m.pt")
+    before = path.read_bytes()
+
+    def broken_fsync(_fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="No space"):
+        save_model(model, path, metadata={"epoch": 3})
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
+    load_model(path)
+
+
+def test_history_metadata_round_trips(tmp_path, data):
+    model = build_model("dae_nr", data, mapping_layer=2, config=TINY)
+    history = fit(model, data, TrainConfig(max_epochs=1, batch_size=32), progress=False, device="cpu")
+    path = save_model(model, tmp_path / "m.pt", metadata=history.to_dict())
+    loaded = load_model(path)
+    assert loaded.checkpoint_metadata["best_epoch"] == history.best_epoch and loaded.mapping_layer == 2
+    np.testing.assert_array_equal(predict(model, data.test_images)["responses"],
+                                  predict(loaded, data.test_images)["responses"])
