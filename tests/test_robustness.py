@@ -139,3 +139,25 @@ def test_history_metadata_round_trips(tmp_path, data):
     assert loaded.checkpoint_metadata["best_epoch"] == history.best_epoch and loaded.mapping_layer == 2
     np.testing.assert_array_equal(predict(model, data.test_images)["responses"],
                                   predict(loaded, data.test_images)["responses"])
+
+
+# ------------------------------------------------------------------------------- 3. silent divergence
+def test_runaway_loss_raises_training_diverged(data):
+    torch.manual_seed(0)
+    model = build_model("cnn_fr", data, config=TINY)
+    with pytest.raises(TrainingDiverged, match=r"diverged in epoch \d+: the (training|validation) loss grew to .* "
+                       r"far beyond its starting value .*Try a lower learning rate"):
+        fit(model, data, TrainConfig(lr=1e3, max_epochs=10, batch_size=16), progress=False, device="cpu")
+
+
+def test_divergence_check_can_be_switched_off_and_spares_normal_training(data):
+    torch.manual_seed(0)
+    history = fit(build_model("cnn_fr", data, config=TINY), data,
+                  TrainConfig(lr=1e3, max_epochs=3, batch_size=16, divergence_factor=None), progress=False, device="cpu")
+    assert history.n_epochs == 3 and min(history.val_loss) > 1e6  # the old behaviour: runaway loss, no error
+    torch.manual_seed(0)
+    history = fit(build_model("cnn_fr", data, config=TINY), data, TrainConfig(max_epochs=3, batch_size=16),
+                  progress=False, device="cpu")
+    assert history.n_epochs == 3
+    with pytest.raises(ValueError, match="divergence_factor"):
+        TrainConfig(divergence_factor=0)
