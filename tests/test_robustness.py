@@ -161,3 +161,81 @@ def test_divergence_check_can_be_switched_off_and_spares_normal_training(data):
     assert history.n_epochs == 3
     with pytest.raises(ValueError, match="divergence_factor"):
         TrainConfig(divergence_factor=0)
+
+
+# ------------------------------------------------------------------------------- 4. stale results
+def _notebook_folder(tmp_path: Path, names=("00_first", "01_second")) -> Path:
+    import nbformat
+
+    folder = tmp_path / "nbs"
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        nbformat.write(nbformat.v4.new_notebook(), str(folder / f"{name}.ipynb"))
+    return folder
+
+
+def _fake_papermill(monkeypatch, behaviour):
+    """Replace papermill.execute_notebook: ``behaviour[stem]`` is 'ok', 'fail', 'interrupt' or 'corrupt'."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    def execute(source, executed, parameters, **_kw):
+        stem = Path(source).stem
+        out = Path(parameters["OUTPUT_DIR"])
+        action = behaviour[stem]
+        if action == "interrupt":
+            raise KeyboardInterrupt
+        Path(executed).write_text(Path(source).read_text())
+        if action == "ok":
+            (out / f"metrics_{stem[:2]}.json").write_text(json.dumps({"run": behaviour["run"]}))
+        elif action == "corrupt":
+            (out / f"metrics_{stem[:2]}.json").write_text('{"run": ')
+        else:
+            raise PapermillExecutionError(2, 1, "ZeroDivisionError", "division by zero", [], "1 / 0")
+
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
+
+
+def test_a_failed_rerun_never_reports_the_old_runs_metrics(tmp_path, monkeypatch):
+    from daenr_lite.runner import run_notebooks
+
+    folder, out = _notebook_folder(tmp_path), tmp_path / "run"
+    _fake_papermill(monkeypatch, {"run": "old", "00_first": "ok", "01_second": "ok"})
+    assert run_notebooks(notebooks_dir=folder, output_dir=out, html=False, progress=False).ok
+    _fake_papermill(monkeypatch, {"run": "new", "00_first": "fail", "01_second": "ok"})
+    series = run_notebooks(notebooks_dir=folder, output_dir=out, html=False, progress=False)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["ok"] is False and summary["notebooks"][0]["status"] == "failed"
+    assert summary["notebooks"][0]["metrics"] == {} and series.notebooks[0].metrics == {}
+    assert not (out / "metrics_00.json").exists() and (out / "00_first.ipynb").exists()
+    assert [n["name"] for n in summary["notebooks"]] == ["00_first"]  # 01 did not run: not reported
+
+def test_an_interrupted_rerun_leaves_a_summary_that_is_not_ok(tmp_path, monkeypatch):
+    from daenr_lite.runner import run_notebooks
+
+    folder, out = _notebook_folder(tmp_path), tmp_path / "run"
+    _fake_papermill(monkeypatch, {"run": "old", "00_first": "ok", "01_second": "ok"})
+    run_notebooks(notebooks_dir=folder, output_dir=out, html=False, progress=False)
+    _fake_papermill(monkeypatch, {"run": "new", "00_first": "ok", "01_second": "interrupt"})
+    with pytest.raises(KeyboardInterrupt):
+        run_notebooks(notebooks_dir=folder, output_dir=out, html=False, progress=False)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["ok"] is False and summary["finished"] is False
+    assert [n["metrics"] for n in summary["notebooks"]] == [{"run": "new"}]
+    assert not (out / "metrics_01.json").exists() and not (out / "01_second.ipynb").exists()
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_corrupt_metrics_file_fails_its_notebook_naming_the_file(tmp_path, monkeypatch):
+    from daenr_lite.notebook_utils import load_metrics, record_metrics
+    from daenr_lite.runner import run_notebooks
+
+    folder, out = _notebook_folder(tmp_path), tmp_path / "run"
+    _fake_papermill(monkeypatch, {"run": "x", "00_first": "corrupt", "01_second": "ok"})
+    series = run_notebooks(notebooks_dir=folder, output_dir=out, html=False, progress=False, stop_on_error=False)
+    assert [r.status for r in series.notebooks] == ["failed", "ok"]
+    assert "metrics_00.json is corrupt" in series.failure.describe()
+    with pytest.raises(ValueError, match="metrics_00.json is corrupt"):
+        load_metrics(out)
+    with pytest.raises(ValueError, match="metrics_00.json is corrupt"):
+        record_metrics(out, "00", a=1)
