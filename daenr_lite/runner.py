@@ -225,8 +225,9 @@ def _prepare_run_dir(run_dir: Path) -> Path:
         raise NotADirectoryError(f"the output folder {run_dir} is a file; pass a folder (--output DIR).")
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-    except FileExistsError as exc:  # a parent is a file
-        raise NotADirectoryError(f"cannot create the output folder {run_dir}: {exc.filename} is a file; "
+    except (FileExistsError, NotADirectoryError) as exc:  # a parent is a file
+        blocker = next((p for p in run_dir.parents if p.exists() and not p.is_dir()), exc.filename)
+        raise NotADirectoryError(f"cannot create the output folder {run_dir}: {blocker} is a file; "
                                  "pass another folder (--output DIR).") from exc
     except PermissionError as exc:
         raise PermissionError(f"cannot create the output folder {run_dir} (permission denied); "

@@ -239,3 +239,38 @@ def test_a_corrupt_metrics_file_fails_its_notebook_naming_the_file(tmp_path, mon
         load_metrics(out)
     with pytest.raises(ValueError, match="metrics_00.json is corrupt"):
         record_metrics(out, "00", a=1)
+
+
+# ------------------------------------------------------------------------------- 5. one line, not a traceback
+def test_output_that_is_a_file_is_one_line_and_exit_2(tmp_path, capsys):
+    from daenr_lite import cli
+
+    folder = _notebook_folder(tmp_path)
+    not_a_folder = tmp_path / "out.txt"
+    not_a_folder.write_text("x")
+    for output in (not_a_folder, not_a_folder / "sub"):
+        assert cli.main(["run-notebooks", "--notebooks", str(folder), "--output", str(output), "--no-html"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and "is a file" in err and "--output" in err
+        assert len(err.strip().splitlines()) == 1
+    assert not_a_folder.read_text() == "x"
+
+
+def test_download_url_option_and_mirror_variable_reach_the_downloader(tmp_path, monkeypatch, capsys):
+    import data_download
+    from data_download.antolik2016 import DEFAULT_URL, default_url
+
+    from daenr_lite import cli
+
+    seen = []
+    monkeypatch.setattr(data_download, "download_antolik2016", lambda dest=None, force=False, archive=None, url=None:
+                        seen.append(url) or tmp_path)
+    assert cli.main(["download", "antolik2016", "--url", "http://mirror.example/s1.zip"]) == 0
+    assert seen == ["http://mirror.example/s1.zip"]
+    with pytest.raises(SystemExit):  # --url and --archive exclude each other
+        cli.main(["download", "antolik2016", "--url", "u", "--archive", "a.zip"])
+    capsys.readouterr()
+    monkeypatch.delenv("DAENR_DOWNLOAD_URL", raising=False)
+    assert default_url() == DEFAULT_URL
+    monkeypatch.setenv("DAENR_DOWNLOAD_URL", "http://mirror.example/s1.zip")
+    assert default_url() == "http://mirror.example/s1.zip"
