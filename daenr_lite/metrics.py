@@ -87,13 +87,14 @@ def ssim(pred: Any, target: Any, data_range: float = 1.0) -> float:
 
 # ---------------------------------------------------------------------------------- responses
 def _pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pearson r of matching columns of (samples, n) arrays; 0 where either column is constant."""
+    """Pearson r of matching columns of (samples, n) arrays; NaN where either column is constant (0 / 0:
+    the correlation is undefined, and reporting 0 would pass for "no relation")."""
     a = a - a.mean(axis=0)
     b = b - b.mean(axis=0)
     denom = np.sqrt((a**2).sum(axis=0) * (b**2).sum(axis=0))
     num = (a * b).sum(axis=0)
     safe = denom > 1e-12 * max(1.0, float(np.max(denom, initial=0.0)))
-    out = np.zeros(a.shape[1])
+    out = np.full(a.shape[1], np.nan)
     out[safe] = num[safe] / denom[safe]
     return np.clip(out, -1.0, 1.0)
 
@@ -106,7 +107,11 @@ def _responses(name: str, value: Any) -> np.ndarray:
 
 
 def per_neuron_corr(pred: Any, target: Any) -> np.ndarray:
-    """Pearson r per neuron. pred, target : (images, neurons) -> (neurons,); constant columns give 0."""
+    """Pearson r per neuron. pred, target : (images, neurons) -> (neurons,).
+
+    A neuron whose prediction or target is constant has an undefined correlation: NaN (average with
+    ``np.nanmean`` and count them with ``np.isnan``; :func:`daenr_lite.evaluate` reports the count).
+    """
     p, t = _to_numpy("pred", pred), _to_numpy("target", target)
     if p.ndim == 1 and t.ndim == 1:  # one neuron
         p, t = p[:, None], t[:, None]
@@ -122,6 +127,7 @@ def single_trial_corr(pred: Any, responses: Any) -> np.ndarray:
 
     pred : (images, neurons); responses : (repeats, images, neurons) -> (neurons,). The prediction is
     repeated for each trial and correlated with all trials stacked (repeats * images samples).
+    Constant columns give NaN (undefined), as in :func:`per_neuron_corr`.
     """
     p = _to_numpy("pred", pred)
     r = _responses("responses", responses)
@@ -133,15 +139,25 @@ def single_trial_corr(pred: Any, responses: Any) -> np.ndarray:
 def oracle_corr(responses: Any) -> np.ndarray:
     """Leave-one-out oracle per neuron: r between each trial and the mean of the other trials, averaged over trials.
 
-    responses : (repeats >= 2, images, neurons) -> (neurons,). Noiseless repeats give 1.
+    responses : (repeats >= 2, images, neurons) -> (neurons,). Noiseless repeats give 1; a neuron whose
+    trials are constant gives NaN (undefined), trials with an undefined r are left out of its average.
     """
     r = _responses("responses", responses)
     n_rep = r.shape[0]
     if n_rep < 2:
         raise ValueError("the oracle correlation needs at least 2 repeats per test image.")
     total = r.sum(axis=0)
-    per_trial = [_pearson_columns(r[k], (total - r[k]) / (n_rep - 1)) for k in range(n_rep)]
-    return np.mean(per_trial, axis=0)
+    per_trial = np.array([_pearson_columns(r[k], (total - r[k]) / (n_rep - 1)) for k in range(n_rep)])
+    return _nanmean(per_trial, axis=0)
+
+
+def _nanmean(values: Any, axis: int | None = None) -> Any:
+    """``np.nanmean`` without the "mean of empty slice" warning (all-NaN gives NaN)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(values, axis=axis)
 
 
 def feve(pred: Any, responses: Any) -> np.ndarray:

@@ -274,3 +274,39 @@ def test_download_url_option_and_mirror_variable_reach_the_downloader(tmp_path, 
     assert default_url() == DEFAULT_URL
     monkeypatch.setenv("DAENR_DOWNLOAD_URL", "http://mirror.example/s1.zip")
     assert default_url() == "http://mirror.example/s1.zip"
+
+
+# ------------------------------------------------------------------------------- 6. undefined correlations
+def test_compare_with_responses_that_never_vary_is_a_clear_error():
+    from daenr_lite.similarity import compare
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((20, 5))
+    for measure in ("cka", "rsa", "predictivity"):
+        with pytest.raises(ValueError, match=r"trial-averaged responses \(responses\) never vary across the 20"):
+            compare(x, np.ones((4, 20, 3)), measure, n_permutations=20)
+        with pytest.raises(ValueError, match=r"model representation \(X\) never vary"):
+            compare(np.zeros((20, 5)), rng.poisson(2.0, (4, 20, 3)), measure, n_permutations=20)
+
+
+def test_evaluate_counts_neurons_whose_correlation_is_undefined(data):
+    from daenr_lite.metrics import per_neuron_corr
+    from daenr_lite.training import evaluate
+
+    test = data.test_responses.copy()
+    test[:, :, 1] = 2.0  # neuron 1 never varies on the test set
+    flat = NeuralDataset.from_arrays(data.train_images, data.train_responses, data.test_images, test)
+    model = build_model("cnn_fr", flat, config=TINY)
+    fit(model, flat, TrainConfig(max_epochs=2, batch_size=16), progress=False, device="cpu")
+    pred = predict(model, flat.test_images)["responses"]
+    r = per_neuron_corr(pred, test.mean(axis=0))
+    assert np.isnan(r[1]) and np.isfinite(r[[0, 2]]).all()
+    scores = evaluate(model, flat)
+    assert scores["n_undefined_corr"] == 1
+    assert scores["test_corr"] == pytest.approx(float(np.mean(r[[0, 2]])))  # not diluted by a fake r = 0
+    with torch.no_grad():  # a dead readout predicts the same rate for every image: nothing is defined
+        for p in model.readout.parameters():
+            if p.dim() > 1:
+                p.zero_()
+    scores = evaluate(model, flat)
+    assert scores["n_undefined_corr"] == flat.n_neurons and np.isnan(scores["test_corr"])
