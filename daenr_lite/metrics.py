@@ -8,7 +8,8 @@ published numbers differ in how they average (see Notes):
   per-image PSNR (identical to skimage's ``peak_signal_noise_ratio(data_range=1)`` per image). Identical
   images give ``inf``.
 - ``ssim``  per image ``skimage.metrics.structural_similarity(data_range=1)`` with skimage's defaults
-  (7x7 uniform window), then the mean over images.
+  (7x7 uniform window), then the mean over images. Images smaller than 7 pixels on a side use the
+  largest odd window that fits (5x5 or 3x3), so any dataset ``from_arrays`` accepts (>= 4x4) is scored.
 
 Notes
 -----
@@ -76,13 +77,20 @@ def psnr(pred: Any, target: Any, data_range: float = 1.0) -> float:
 
 
 def ssim(pred: Any, target: Any, data_range: float = 1.0) -> float:
-    """Mean over images of skimage's ``structural_similarity`` (7x7 window, ``data_range`` 1)."""
+    """Mean over images of skimage's ``structural_similarity`` (7x7 window, ``data_range`` 1).
+
+    Images smaller than 7 pixels on a side use the largest odd window that fits (at least 3x3).
+    """
     from skimage.metrics import structural_similarity
 
     p, t = _image_pair(pred, target)
-    if min(p.shape[1:]) < 7:
-        raise ValueError(f"SSIM needs images of at least 7x7 pixels (the window); got {p.shape[1:]}.")
-    return float(np.mean([structural_similarity(a, b, data_range=data_range) for a, b in zip(p, t)]))
+    side = min(p.shape[1:])
+    if side < 3:
+        raise ValueError(f"SSIM needs images of at least 3x3 pixels (the smallest window); got {p.shape[1:]}.")
+    window = min(7, side if side % 2 else side - 1)
+    return float(np.mean([
+        structural_similarity(a, b, data_range=data_range, win_size=window) for a, b in zip(p, t)
+    ]))
 
 
 # ---------------------------------------------------------------------------------- responses

@@ -310,3 +310,23 @@ def test_evaluate_counts_neurons_whose_correlation_is_undefined(data):
                 p.zero_()
     scores = evaluate(model, flat)
     assert scores["n_undefined_corr"] == flat.n_neurons and np.isnan(scores["test_corr"])
+
+
+# ------------------------------------------------------------------------------- 8. tiny images, pixel range
+def test_images_smaller_than_the_ssim_window_are_evaluated(tmp_path):
+    from daenr_lite.training import evaluate
+
+    tiny = small_dataset(n_train=32, n_test=6, size=4)  # from_arrays accepts >= 4x4
+    model = build_model("dae", tiny, config=TINY)
+    fit(model, tiny, TrainConfig(max_epochs=1, batch_size=16), progress=False, device="cpu")
+    scores = evaluate(model, tiny)  # used to fail here, after training, on SSIM's 7x7 window
+    assert -1 <= scores["ssim"] <= 1 and np.isfinite(scores["psnr"])
+
+
+def test_pixel_range_message_shows_the_offending_minimum_and_maximum():
+    from daenr_lite.data import DatasetError
+
+    d = small_dataset(n_train=8, n_test=4)
+    images = np.linspace(0.000108, 1.00001, 8 * 144).reshape(8, 12, 12)
+    with pytest.raises(DatasetError, match=r"outside the expected \[0, 1\]: minimum 0\.000108\d*, maximum 1\.00001\d*"):
+        NeuralDataset.from_arrays(images, d.train_responses, d.test_images, d.test_responses)
