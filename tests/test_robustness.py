@@ -330,3 +330,15 @@ def test_pixel_range_message_shows_the_offending_minimum_and_maximum():
     images = np.linspace(0.000108, 1.00001, 8 * 144).reshape(8, 12, 12)
     with pytest.raises(DatasetError, match=r"outside the expected \[0, 1\]: minimum 0\.000108\d*, maximum 1\.00001\d*"):
         NeuralDataset.from_arrays(images, d.train_responses, d.test_images, d.test_responses)
+
+
+# ------------------------------------------------------------------------------- 9. smaller items
+def test_cnn_fr_kernel_error_names_the_core_settings():
+    from daenr_lite.models import CNNFR, Encoder
+
+    with pytest.raises(ValueError, match=r"too small for the core layers \(ModelConfig core_kernels=\(9, 3, 3, 3\), "
+                       r"core_padding='valid'\).*core_padding='same'") as info:
+        CNNFR((12, 12), 3)
+    assert "encoder" not in str(info.value)
+    with pytest.raises(ValueError, match=r"too small for the encoder layers \(ModelConfig encoder_kernels="):
+        Encoder((3, 3), kernels=(5, 5, 5, 5), padding="valid")
