@@ -342,3 +342,40 @@ def test_cnn_fr_kernel_error_names_the_core_settings():
     assert "encoder" not in str(info.value)
     with pytest.raises(ValueError, match=r"too small for the encoder layers \(ModelConfig encoder_kernels="):
         Encoder((3, 3), kernels=(5, 5, 5, 5), padding="valid")
+
+
+SIM_SMALL = dict(n_neurons=6, n_train=20, n_test=5, n_repeats=2)
+
+
+def test_simulated_cache_with_edited_arrays_is_regenerated(tmp_path):
+    from daenr_lite.data import load_dataset
+
+    good = load_dataset("simulated", region=1, data_dir=tmp_path, **SIM_SMALL)
+    path = Path(good.info["cache_file"])
+    with np.load(path) as z:
+        arrays = {name: z[name] for name in z.files}
+    arrays["train_responses"] = arrays["train_responses"] * 2  # structurally valid, same cache key
+    with path.open("wb") as handle:
+        np.savez(handle, **arrays)
+    with pytest.warns(UserWarning, match="content hash mismatch.*regenerating"):
+        again = load_dataset("simulated", region=1, data_dir=tmp_path, **SIM_SMALL)
+    np.testing.assert_array_equal(good.train_responses, again.train_responses)
+    del arrays["content_sha256"]  # a file without the hash is not trusted either
+    with path.open("wb") as handle:
+        np.savez(handle, **arrays)
+    with pytest.warns(UserWarning, match="regenerating"):
+        load_dataset("simulated", region=1, data_dir=tmp_path, **SIM_SMALL)
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664)])
+def test_cache_and_checkpoint_files_follow_the_umask(tmp_path, data, umask, mode):
+    from daenr_lite.data import load_dataset
+
+    old = os.umask(umask)
+    try:
+        cached = Path(load_dataset("simulated", region=2, data_dir=tmp_path, **SIM_SMALL).info["cache_file"])
+        checkpoint = save_model(build_model("dae", data, config=TINY), tmp_path / "m.pt")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(cached.stat().st_mode) == mode  # was 0o600: unreadable for the course's group
+    assert stat.S_IMODE(checkpoint.stat().st_mode) == mode
