@@ -379,3 +379,14 @@ def test_cache_and_checkpoint_files_follow_the_umask(tmp_path, data, umask, mode
         os.umask(old)
     assert stat.S_IMODE(cached.stat().st_mode) == mode  # was 0o600: unreadable for the course's group
     assert stat.S_IMODE(checkpoint.stat().st_mode) == mode
+
+
+def test_ctrl_c_during_run_notebooks_is_one_line_and_exit_130(tmp_path, monkeypatch, capsys):
+    from daenr_lite import cli
+
+    folder = _notebook_folder(tmp_path)
+    _fake_papermill(monkeypatch, {"run": "x", "00_first": "interrupt", "01_second": "ok"})
+    assert cli.main(["run-notebooks", "--notebooks", str(folder), "--output", str(tmp_path / "run"), "--no-html"]) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("error: interrupted") and len(err.strip().splitlines()) == 1
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["ok"] is False
