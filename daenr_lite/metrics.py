@@ -94,15 +94,15 @@ def ssim(pred: Any, target: Any, data_range: float = 1.0) -> float:
 
 
 # ---------------------------------------------------------------------------------- responses
-def _pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pearson r of matching columns of (samples, n) arrays; NaN where either column is constant (0 / 0:
-    the correlation is undefined, and reporting 0 would pass for "no relation")."""
+def _pearson_columns(a: np.ndarray, b: np.ndarray, undefined: float = np.nan) -> np.ndarray:
+    """Pearson r of matching columns of (samples, n) arrays; ``undefined`` (default NaN) where either column
+    is constant (0 / 0: reporting 0 would pass for "no relation")."""
     a = a - a.mean(axis=0)
     b = b - b.mean(axis=0)
     denom = np.sqrt((a**2).sum(axis=0) * (b**2).sum(axis=0))
     num = (a * b).sum(axis=0)
     safe = denom > 1e-12 * max(1.0, float(np.max(denom, initial=0.0)))
-    out = np.full(a.shape[1], np.nan)
+    out = np.full(a.shape[1], undefined, dtype=np.float64)
     out[safe] = num[safe] / denom[safe]
     return np.clip(out, -1.0, 1.0)
 
@@ -147,16 +147,16 @@ def single_trial_corr(pred: Any, responses: Any) -> np.ndarray:
 def oracle_corr(responses: Any) -> np.ndarray:
     """Leave-one-out oracle per neuron: r between each trial and the mean of the other trials, averaged over trials.
 
-    responses : (repeats >= 2, images, neurons) -> (neurons,). Noiseless repeats give 1; a neuron whose
-    trials are constant gives NaN (undefined), trials with an undefined r are left out of its average.
+    responses : (repeats >= 2, images, neurons) -> (neurons,). Noiseless repeats give 1. A constant trial
+    counts as r = 0 here (the definition the simulator's calibration uses), unlike :func:`per_neuron_corr`.
     """
     r = _responses("responses", responses)
     n_rep = r.shape[0]
     if n_rep < 2:
         raise ValueError("the oracle correlation needs at least 2 repeats per test image.")
     total = r.sum(axis=0)
-    per_trial = np.array([_pearson_columns(r[k], (total - r[k]) / (n_rep - 1)) for k in range(n_rep)])
-    return _nanmean(per_trial, axis=0)
+    per_trial = [_pearson_columns(r[k], (total - r[k]) / (n_rep - 1), undefined=0.0) for k in range(n_rep)]
+    return np.mean(per_trial, axis=0)
 
 
 def _nanmean(values: Any, axis: int | None = None) -> Any:
