@@ -308,72 +308,51 @@ def run_notebooks(
     results: list[NotebookResult] = []
     series_start = time.perf_counter()
     series = SeriesResult(run_dir, parameters, results, 0.0, finished=False)
-    _write_summary(series)  # replaces an earlier run's summary at once
-    try:
-        for number, notebook in enumerate(notebooks, start=1):
-            if not _run_one(pm, notebook, number, len(notebooks), run_dir, source_dir, parameters, html,
-                            kernel_name, results, say) and stop_on_error:
-                break
-            series.seconds = time.perf_counter() - series_start
-            _write_summary(series)
-        series.finished = True
-    finally:  # also on Ctrl-C: the summary then says finished=false, ok=false
+    _write_summary(series)  # replaces an earlier run's summary at once; stays "finished": false if interrupted
+    for number, notebook in enumerate(notebooks, start=1):
+        executed = run_dir / notebook.name
+        _clear_previous_outputs(run_dir, notebook)
+        say(f"[{number}/{len(notebooks)}] {notebook.stem} ...")
+        start = time.perf_counter()
+        failure = None
+        try:
+            pm.execute_notebook(
+                str(notebook),
+                str(executed),
+                parameters=parameters,
+                kernel_name=kernel_name,
+                cwd=str(source_dir),
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+            )
+        except Exception as exc:  # papermill raises on the first failing cell
+            failure = _failure_from_exception(notebook.stem, exc)
+        seconds = time.perf_counter() - start
+        html_path = None
+        if html and executed.exists():
+            try:
+                html_path = export_html(executed, run_dir / f"{notebook.stem}.html")
+            except Exception as exc:  # an export problem must not hide the notebook's own result
+                say(f"    (HTML export of {notebook.name} failed: {type(exc).__name__}: {exc})")
+        try:
+            metrics = read_metrics_file(metrics_path(run_dir, notebook.stem[:2]))
+        except ValueError as exc:  # a corrupt metrics file fails the notebook, naming the file
+            metrics = {}
+            failure = failure or NotebookFailure(notebook.stem, None, None, "ValueError", str(exc), "")
+        status = "ok" if failure is None else "failed"
+        results.append(NotebookResult(notebook.stem, status, seconds, executed if executed.exists() else None,
+                                      html_path, metrics, failure))
+        say(f"[{number}/{len(notebooks)}] {notebook.stem} {status} in {seconds:.1f} s")
         series.seconds = time.perf_counter() - series_start
         _write_summary(series)
+        if failure is not None:
+            say("    " + failure.describe().replace("\n", "\n    "))
+            if stop_on_error:
+                break
+    series.seconds, series.finished = time.perf_counter() - series_start, True
+    _write_summary(series)
     return series
-
-
-def _run_one(
-    pm: Any,
-    notebook: Path,
-    number: int,
-    total: int,
-    run_dir: Path,
-    source_dir: Path,
-    parameters: dict[str, Any],
-    html: bool,
-    kernel_name: str,
-    results: list[NotebookResult],
-    say: Callable[[str], None],
-) -> bool:
-    """Execute one notebook into ``run_dir``, append its result; True when it ran without error."""
-    executed = run_dir / notebook.name
-    _clear_previous_outputs(run_dir, notebook)
-    say(f"[{number}/{total}] {notebook.stem} ...")
-    start = time.perf_counter()
-    failure = None
-    try:
-        pm.execute_notebook(
-            str(notebook),
-            str(executed),
-            parameters=parameters,
-            kernel_name=kernel_name,
-            cwd=str(source_dir),
-            progress_bar=False,
-            log_output=False,
-            request_save_on_cell_execute=False,
-        )
-    except Exception as exc:  # papermill raises on the first failing cell
-        failure = _failure_from_exception(notebook.stem, exc)
-    seconds = time.perf_counter() - start
-    html_path = None
-    if html and executed.exists():
-        try:
-            html_path = export_html(executed, run_dir / f"{notebook.stem}.html")
-        except Exception as exc:  # an export problem must not hide the notebook's own result
-            say(f"    (HTML export of {notebook.name} failed: {type(exc).__name__}: {exc})")
-    try:
-        metrics = read_metrics_file(metrics_path(run_dir, notebook.stem[:2]))
-    except ValueError as exc:  # a corrupt metrics file fails the notebook, naming the file
-        metrics = {}
-        failure = failure or NotebookFailure(notebook.stem, None, None, "ValueError", str(exc), "")
-    status = "ok" if failure is None else "failed"
-    results.append(NotebookResult(notebook.stem, status, seconds, executed if executed.exists() else None,
-                                  html_path, metrics, failure))
-    say(f"[{number}/{total}] {notebook.stem} {status} in {seconds:.1f} s")
-    if failure is not None:
-        say("    " + failure.describe().replace("\n", "\n    "))
-    return failure is None
 
 
 # ---------------------------------------------------------------------------------------- pairing
