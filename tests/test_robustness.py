@@ -1,7 +1,6 @@
 """Faults a new user (or a crafted file) can cause, each reproduced first (issue 12)."""
 from __future__ import annotations
 
-import io
 import json
 import os
 import stat

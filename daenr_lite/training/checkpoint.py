@@ -23,7 +23,6 @@ import hashlib
 import io
 import json
 import math
-import os
 import warnings
 from pathlib import Path
 from typing import Any
