@@ -4,7 +4,7 @@ Subcommands::
 
     daenr-lite run-notebooks [--quick|--full] [--output DIR] [--only 00,03] [--device auto|cpu|cuda]
                              [--seed N] [--dataset simulated|antolik2016] [--region R] [--notebooks DIR]
-    daenr-lite download antolik2016 [--dest DIR] [--archive ZIP] [--force]
+    daenr-lite download antolik2016 [--dest DIR] [--url URL | --archive ZIP] [--force]
     daenr-lite sync-notebooks [--notebooks DIR] [--only 00,03] [--no-execute]
     daenr-lite pretrain [--dataset simulated|antolik2016] [--regions 1 2 3] [--seeds 0 1 2] [--device auto]
                         [--output DIR] [--float16] [--no-table2]
@@ -57,8 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("dataset", choices=["antolik2016"], help="dataset to download")
     download.add_argument("--dest", type=Path, default=None,
                           help="target folder (default: the daenr-lite data folder, DAENR_DATA_DIR)")
-    download.add_argument("--archive", type=Path, default=None,
-                          help="install from an S1 zip you downloaded by hand instead of downloading")
+    source = download.add_mutually_exclusive_group()
+    source.add_argument("--url", default=None,
+                        help="address of the S1 zip, e.g. a mirror (default: $DAENR_DOWNLOAD_URL if set, "
+                        "else the paper's DOI address)")
+    source.add_argument("--archive", type=Path, default=None,
+                        help="install from an S1 zip you downloaded by hand instead of downloading")
     download.add_argument("--force", action="store_true", help="download again even if a verified copy exists")
 
     sync = sub.add_parser("sync-notebooks", help="regenerate notebooks/*.ipynb from the paired .py files")
@@ -95,9 +99,13 @@ def _cmd_run_notebooks(args: argparse.Namespace) -> int:
             dataset=args.dataset, region=args.region, notebooks_dir=args.notebooks, html=args.html,
             stop_on_error=not args.keep_going,
         )
-    except (FileNotFoundError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # missing/unusable folders, bad options: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; the run folder's summary.json marks the run as unfinished (ok: false).",
+              file=sys.stderr)
+        return 130
     print()
     print(series.table())
     print(f"\nexecuted notebooks, HTML and summary.json in {series.output_dir}")
@@ -117,8 +125,11 @@ def _cmd_download(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     try:
-        path = download_antolik2016(args.dest, force=args.force, archive=args.archive)
-    except Exception as exc:  # network / checksum problems: say what happened, exit non-zero
+        path = download_antolik2016(args.dest, force=args.force, archive=args.archive, url=args.url)
+    except KeyboardInterrupt:
+        print("error: download interrupted; any existing copy was left untouched. Run it again.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # network / checksum / disk problems: say what happened, exit non-zero
         print(f"error: download failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     print(f"antolik2016 recordings ready in {path}")
@@ -130,7 +141,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
 
     try:
         sync_notebooks(args.notebooks, only=args.only, execute_checked=args.execute)
-    except FileNotFoundError as exc:
+    except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

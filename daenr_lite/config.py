@@ -156,6 +156,10 @@ class TrainConfig(_ConfigMixin):
     seed : seeds the split, the initialisation-independent shuffling and (via :func:`set_seed`) torch.
     max_seconds : optional wall-clock budget; training stops (best weights restored) when exceeded.
     normalize_inputs : standardise input images with the training split's mean/std (stored in the model).
+    divergence_factor : :func:`~daenr_lite.fit` raises ``TrainingDiverged`` when an epoch's training or
+        validation loss exceeds ``L0 + divergence_factor * max(|L0|, 1)``, where ``L0`` is the validation
+        loss of the model before training (losses can be negative: the Poisson term omits ``log(y!)``).
+        NaN/inf losses always stop training. ``None`` turns the growth check off.
     """
 
     lr: float = 3e-3
@@ -172,6 +176,7 @@ class TrainConfig(_ConfigMixin):
     seed: int = 0
     max_seconds: float | None = None
     normalize_inputs: bool = True
+    divergence_factor: float | None = 100.0
 
     def __post_init__(self) -> None:
         checks = {
@@ -186,6 +191,7 @@ class TrainConfig(_ConfigMixin):
             "val_fraction": 0 < self.val_fraction < 1,
             "weight_decay": self.weight_decay >= 0,
             "min_delta": self.min_delta >= 0,
+            "divergence_factor": self.divergence_factor is None or self.divergence_factor > 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -193,7 +199,7 @@ class TrainConfig(_ConfigMixin):
                 "invalid TrainConfig value(s): "
                 + ", ".join(f"{name}={getattr(self, name)!r}" for name in bad)
                 + " (need lr, batch_size, max_epochs, patience > 0; 0 < lr_decay_factor < 1; "
-                "0 < val_fraction < 1; lam, min_lr, weight_decay, min_delta >= 0)."
+                "0 < val_fraction < 1; lam, min_lr, weight_decay, min_delta >= 0; divergence_factor > 0 or None)."
             )
 
     @classmethod

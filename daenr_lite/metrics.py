@@ -8,7 +8,8 @@ published numbers differ in how they average (see Notes):
   per-image PSNR (identical to skimage's ``peak_signal_noise_ratio(data_range=1)`` per image). Identical
   images give ``inf``.
 - ``ssim``  per image ``skimage.metrics.structural_similarity(data_range=1)`` with skimage's defaults
-  (7x7 uniform window), then the mean over images.
+  (7x7 uniform window), then the mean over images. Images smaller than 7 pixels on a side use the
+  largest odd window that fits (5x5 or 3x3), so any dataset ``from_arrays`` accepts (>= 4x4) is scored.
 
 Notes
 -----
@@ -78,24 +79,32 @@ def psnr(pred: Any, target: Any, data_range: float = 1.0) -> float:
 
 
 def ssim(pred: Any, target: Any, data_range: float = 1.0) -> float:
-    """Mean over images of skimage's ``structural_similarity`` (7x7 window, ``data_range`` 1)."""
+    """Mean over images of skimage's ``structural_similarity`` (7x7 window, ``data_range`` 1).
+
+    Images smaller than 7 pixels on a side use the largest odd window that fits (at least 3x3).
+    """
     from skimage.metrics import structural_similarity
 
     p, t = _image_pair(pred, target)
-    if min(p.shape[1:]) < 7:
-        raise ValueError(f"SSIM needs images of at least 7x7 pixels (the window); got {p.shape[1:]}.")
-    return float(np.mean([structural_similarity(a, b, data_range=data_range) for a, b in zip(p, t)]))
+    side = min(p.shape[1:])
+    if side < 3:
+        raise ValueError(f"SSIM needs images of at least 3x3 pixels (the smallest window); got {p.shape[1:]}.")
+    window = min(7, side if side % 2 else side - 1)
+    return float(np.mean([
+        structural_similarity(a, b, data_range=data_range, win_size=window) for a, b in zip(p, t)
+    ]))
 
 
 # ---------------------------------------------------------------------------------- responses
-def _pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pearson r of matching columns of (samples, n) arrays; 0 where either column is constant."""
+def _pearson_columns(a: np.ndarray, b: np.ndarray, undefined: float = np.nan) -> np.ndarray:
+    """Pearson r of matching columns of (samples, n) arrays; ``undefined`` (default NaN) where either column
+    is constant (0 / 0: reporting 0 would pass for "no relation")."""
     a = a - a.mean(axis=0)
     b = b - b.mean(axis=0)
     denom = np.sqrt((a**2).sum(axis=0) * (b**2).sum(axis=0))
     num = (a * b).sum(axis=0)
     safe = denom > 1e-12 * max(1.0, float(np.max(denom, initial=0.0)))
-    out = np.zeros(a.shape[1])
+    out = np.full(a.shape[1], undefined, dtype=np.float64)
     out[safe] = num[safe] / denom[safe]
     return np.clip(out, -1.0, 1.0)
 
@@ -108,7 +117,11 @@ def _responses(name: str, value: Any) -> np.ndarray:
 
 
 def per_neuron_corr(pred: Any, target: Any) -> np.ndarray:
-    """Pearson r per neuron. pred, target : (images, neurons) -> (neurons,); constant columns give 0."""
+    """Pearson r per neuron. pred, target : (images, neurons) -> (neurons,).
+
+    A neuron whose prediction or target is constant has an undefined correlation: NaN (average with
+    ``np.nanmean`` and count them with ``np.isnan``; :func:`daenr_lite.evaluate` reports the count).
+    """
     p, t = _to_numpy("pred", pred), _to_numpy("target", target)
     if p.ndim == 1 and t.ndim == 1:  # one neuron
         p, t = p[:, None], t[:, None]
@@ -124,6 +137,7 @@ def single_trial_corr(pred: Any, responses: Any) -> np.ndarray:
 
     pred : (images, neurons); responses : (repeats, images, neurons) -> (neurons,). The prediction is
     repeated for each trial and correlated with all trials stacked (repeats * images samples).
+    Constant columns give NaN (undefined), as in :func:`per_neuron_corr`.
     """
     p = _to_numpy("pred", pred)
     r = _responses("responses", responses)
@@ -135,15 +149,25 @@ def single_trial_corr(pred: Any, responses: Any) -> np.ndarray:
 def oracle_corr(responses: Any) -> np.ndarray:
     """Leave-one-out oracle per neuron: r between each trial and the mean of the other trials, averaged over trials.
 
-    responses : (repeats >= 2, images, neurons) -> (neurons,). Noiseless repeats give 1.
+    responses : (repeats >= 2, images, neurons) -> (neurons,). Noiseless repeats give 1. A constant trial
+    counts as r = 0 here (the definition the simulator's calibration uses), unlike :func:`per_neuron_corr`.
     """
     r = _responses("responses", responses)
     n_rep = r.shape[0]
     if n_rep < 2:
         raise ValueError("the oracle correlation needs at least 2 repeats per test image.")
     total = r.sum(axis=0)
-    per_trial = [_pearson_columns(r[k], (total - r[k]) / (n_rep - 1)) for k in range(n_rep)]
+    per_trial = [_pearson_columns(r[k], (total - r[k]) / (n_rep - 1), undefined=0.0) for k in range(n_rep)]
     return np.mean(per_trial, axis=0)
+
+
+def _nanmean(values: Any, axis: int | None = None) -> Any:
+    """``np.nanmean`` without the "mean of empty slice" warning (all-NaN gives NaN)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(values, axis=axis)
 
 
 def feve(pred: Any, responses: Any) -> np.ndarray:

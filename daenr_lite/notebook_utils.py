@@ -91,12 +91,28 @@ def record_metrics(output_dir: str | os.PathLike[str], notebook: str | int, /, *
         raise ValueError("record_metrics got no metrics; pass them as keywords, e.g. record_metrics(d, '01', psnr=21.3).")
     path = metrics_path(output_dir, notebook)
     path.parent.mkdir(parents=True, exist_ok=True)
-    current: dict[str, Any] = {}
-    if path.exists():
-        current = json.loads(path.read_text())
+    current = read_metrics_file(path)
     current.update({key: _to_json(value, key) for key, value in metrics.items()})
-    path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    from ._atomic import atomic_write_text
+
+    atomic_write_text(path, json.dumps(current, indent=2, sort_keys=True) + "\n")  # never half-written
     return path
+
+
+def read_metrics_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The metrics in one ``metrics_NN.json`` (``{}`` if it does not exist); a ``ValueError`` naming the
+    file when it is not a JSON object."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"the metrics file {path} is corrupt ({exc}); delete it and re-run its notebook.") from exc
+    if not isinstance(value, dict):
+        raise ValueError(f"the metrics file {path} holds a {type(value).__name__}, not a JSON object; "
+                         "delete it and re-run its notebook.")
+    return value
 
 
 def load_metrics(output_dir: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
@@ -106,7 +122,7 @@ def load_metrics(output_dir: str | os.PathLike[str]) -> dict[str, dict[str, Any]
     for path in sorted(folder.glob("metrics_*.json")):
         notebook_id = path.stem.removeprefix("metrics_")
         if _NOTEBOOK_ID.match(notebook_id):
-            result[notebook_id] = json.loads(path.read_text())
+            result[notebook_id] = read_metrics_file(path)
     return result
 
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from .notebook_utils import load_metrics
+from ._atomic import atomic_write_text
+from .notebook_utils import metrics_path, read_metrics_file
 
 __all__ = [
     "NotebookFailure",
@@ -133,16 +134,20 @@ class SeriesResult:
     seconds: float
 
     @property
-    def ok(self) -> bool:
-        return all(r.status == "ok" for r in self.notebooks)
-
-    @property
     def failure(self) -> NotebookFailure | None:
         return next((r.failure for r in self.notebooks if r.failure is not None), None)
+
+    #: False while the run is in progress or after it was interrupted (then ``ok`` is False too)
+    finished: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.finished and all(r.status == "ok" for r in self.notebooks)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
+            "finished": self.finished,
             "seconds": round(self.seconds, 2),
             "parameters": self.parameters,
             "notebooks": [
@@ -168,7 +173,8 @@ class SeriesResult:
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         lines = ["  ".join(row[i].ljust(widths[i]) for i in range(3)) + "  " + row[3] for row in rows]
         lines.insert(1, "-" * min(100, max(len(line) for line in lines)))
-        lines.append(f"total {self.seconds:.1f} s — {'all notebooks ran' if self.ok else 'FAILED'}")
+        verdict = "all notebooks ran" if self.ok else ("FAILED" if self.finished else "INTERRUPTED")
+        lines.append(f"total {self.seconds:.1f} s — {verdict}")
         return "\n".join(lines)
 
 
@@ -213,6 +219,35 @@ def export_html(executed: Path, html_path: Path) -> Path:
     return html_path
 
 
+def _prepare_run_dir(run_dir: Path) -> Path:
+    """Create the run folder; a clear error when the path is a file or cannot be written."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise NotADirectoryError(f"the output folder {run_dir} is a file; pass a folder (--output DIR).")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:  # a parent is a file
+        blocker = next((p for p in run_dir.parents if p.exists() and not p.is_dir()), exc.filename)
+        raise NotADirectoryError(f"cannot create the output folder {run_dir}: {blocker} is a file; "
+                                 "pass another folder (--output DIR).") from exc
+    except PermissionError as exc:
+        raise PermissionError(f"cannot create the output folder {run_dir} (permission denied); "
+                              "pass a writable folder (--output DIR).") from exc
+    if not os.access(run_dir, os.W_OK | os.X_OK):
+        raise PermissionError(f"the output folder {run_dir} is not writable; pass a writable folder (--output DIR).")
+    return run_dir.resolve()
+
+
+def _clear_previous_outputs(run_dir: Path, notebook: Path) -> None:
+    """Remove what an earlier run left for ``notebook`` (executed copy, HTML, metrics), so that a failed
+    or interrupted run never reports the old results as its own."""
+    for stale in (run_dir / notebook.name, run_dir / f"{notebook.stem}.html", metrics_path(run_dir, notebook.stem[:2])):
+        stale.unlink(missing_ok=True)
+
+
+def _write_summary(series: "SeriesResult") -> None:
+    atomic_write_text(series.output_dir / "summary.json", json.dumps(series.to_dict(), indent=2) + "\n")
+
+
 def run_notebooks(
     *,
     quick: bool = True,
@@ -235,7 +270,10 @@ def run_notebooks(
     ----------
     quick : run the short (CPU, seconds per model) setting instead of the full one.
     output_dir : run folder; default ``runs/<timestamp>/``. Gets ``NN_name.ipynb`` (executed),
-        ``NN_name.html``, the notebooks' ``metrics_NN.json`` and figures, and ``summary.json``.
+        ``NN_name.html``, the notebooks' ``metrics_NN.json`` and figures, and ``summary.json``. A folder
+        holding an earlier run may be reused: each notebook's previous executed copy, HTML and metrics are
+        deleted before it runs, and ``summary.json`` says ``"finished": false, "ok": false`` until the
+        run completes (also after an interrupt). It is rewritten atomically after every notebook.
     only : notebook prefixes to run (``["00", "03"]``); default all.
     device, seed, dataset, region : injected as ``DEVICE, SEED, DATASET, REGION``.
     notebooks_dir : folder of ``NN_name.ipynb`` files (see :func:`find_notebooks_dir`).
@@ -256,9 +294,7 @@ def run_notebooks(
     say = echo if (progress and echo is not None) else (lambda _msg: None)
     source_dir = find_notebooks_dir(notebooks_dir)
     notebooks = list_notebooks(source_dir, only)
-    run_dir = Path(output_dir) if output_dir is not None else _default_run_dir()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    run_dir = run_dir.resolve()
+    run_dir = _prepare_run_dir(Path(output_dir) if output_dir is not None else _default_run_dir())
     parameters = {
         "QUICK": bool(quick),
         "SEED": int(seed),
@@ -271,8 +307,11 @@ def run_notebooks(
         f"({'quick' if quick else 'full'} setting, device={device}, seed={seed}, {dataset} region {region})")
     results: list[NotebookResult] = []
     series_start = time.perf_counter()
+    series = SeriesResult(run_dir, parameters, results, 0.0, finished=False)
+    _write_summary(series)  # replaces an earlier run's summary at once; stays "finished": false if interrupted
     for number, notebook in enumerate(notebooks, start=1):
         executed = run_dir / notebook.name
+        _clear_previous_outputs(run_dir, notebook)
         say(f"[{number}/{len(notebooks)}] {notebook.stem} ...")
         start = time.perf_counter()
         failure = None
@@ -296,17 +335,23 @@ def run_notebooks(
                 html_path = export_html(executed, run_dir / f"{notebook.stem}.html")
             except Exception as exc:  # an export problem must not hide the notebook's own result
                 say(f"    (HTML export of {notebook.name} failed: {type(exc).__name__}: {exc})")
-        metrics = load_metrics(run_dir).get(notebook.stem[:2], {})
+        try:
+            metrics = read_metrics_file(metrics_path(run_dir, notebook.stem[:2]))
+        except ValueError as exc:  # a corrupt metrics file fails the notebook, naming the file
+            metrics = {}
+            failure = failure or NotebookFailure(notebook.stem, None, None, "ValueError", str(exc), "")
         status = "ok" if failure is None else "failed"
         results.append(NotebookResult(notebook.stem, status, seconds, executed if executed.exists() else None,
                                       html_path, metrics, failure))
         say(f"[{number}/{len(notebooks)}] {notebook.stem} {status} in {seconds:.1f} s")
+        series.seconds = time.perf_counter() - series_start
+        _write_summary(series)
         if failure is not None:
             say("    " + failure.describe().replace("\n", "\n    "))
             if stop_on_error:
                 break
-    series = SeriesResult(run_dir, parameters, results, time.perf_counter() - series_start)
-    (run_dir / "summary.json").write_text(json.dumps(series.to_dict(), indent=2) + "\n")
+    series.seconds, series.finished = time.perf_counter() - series_start, True
+    _write_summary(series)
     return series
 
 

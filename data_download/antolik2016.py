@@ -14,8 +14,11 @@ Nothing is lost on failure:
 """
 from __future__ import annotations
 
+import os
 import shutil
+import socket
 import tempfile
+import time
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Mapping
@@ -26,6 +29,13 @@ __all__ = ["DEFAULT_URL", "DownloadError", "ChecksumError", "download_antolik201
 
 #: DOI address of supporting file S1 (a zip); doi.org redirects to the journal's file server
 DEFAULT_URL = "https://doi.org/10.1371/journal.pcbi.1004927.s001"
+#: environment variable naming a mirror of the S1 zip, used when no ``url`` is passed
+URL_ENV = "DAENR_DOWNLOAD_URL"
+#: prefix of the temporary work folders beside the destination; one left by a killed download is
+#: removed by the next download (its owner process is gone, or it is older than STALE_SECONDS)
+WORKDIR_PREFIX = ".download-"
+_OWNER_FILE = "owner"
+STALE_SECONDS = 24 * 3600
 ARCHIVE_NAME = "antolik2016_S1.zip"
 #: folder inside ``dest`` that receives the archive's ``Data/`` folder
 DATASET_SUBDIR = "antolik2016"
@@ -58,6 +68,70 @@ def dataset_folder(dest: str | Path | None = None) -> Path:
     return (default_dest() if dest is None else Path(dest).expanduser()) / DATASET_SUBDIR / "Data"
 
 
+def default_url() -> str:
+    """``$DAENR_DOWNLOAD_URL`` (a mirror) if set, else :data:`DEFAULT_URL`."""
+    return os.environ.get(URL_ENV, "").strip() or DEFAULT_URL
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _remove_stale_workdirs(parent: Path) -> None:
+    """Delete ``.download-*`` folders left in ``parent`` by downloads that were killed.
+
+    A work folder records ``host pid`` of its download; it is stale when that process no longer exists on
+    this host, or (unknown owner, e.g. another host) when it was last modified over STALE_SECONDS ago.
+    """
+    host = socket.gethostname()
+    for folder in parent.glob(WORKDIR_PREFIX + "*"):
+        if not folder.is_dir():
+            continue
+        try:
+            owner_host, pid_text = (folder / _OWNER_FILE).read_text().split()
+            stale = owner_host == host and not _process_alive(int(pid_text))
+        except (OSError, ValueError):
+            try:
+                stale = time.time() - folder.stat().st_mtime > STALE_SECONDS
+            except OSError:
+                continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _make_workdir(target: Path) -> Path:
+    """A fresh ``.download-*`` folder beside ``target``; DownloadError when the destination is unusable."""
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise DownloadError(
+            f"cannot use the destination {parent.parent}: {exc.filename or parent} is a file, not a folder; "
+            "pass a folder with --dest DIR."
+        ) from exc
+    except PermissionError as exc:
+        raise DownloadError(
+            f"cannot create {parent} (permission denied); pass a writable folder with --dest DIR "
+            "or set DAENR_DATA_DIR."
+        ) from exc
+    _remove_stale_workdirs(parent)
+    try:
+        workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX, dir=parent))
+        (workdir / _OWNER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}\n")
+    except PermissionError as exc:
+        raise DownloadError(
+            f"the destination {parent} is not writable (permission denied); pass a writable folder with "
+            "--dest DIR or set DAENR_DATA_DIR."
+        ) from exc
+    return workdir
+
+
 def _find_data_root(unpacked: Path, expected: Mapping[str, Checksum]) -> Path:
     """The folder inside the unpacked archive that holds the expected relative paths (e.g. ``.../Data``)."""
     probe = PurePosixPath(sorted(expected)[0])
@@ -79,9 +153,10 @@ def _unpack(archive: Path, into: Path) -> None:
                     f"the downloaded archive is corrupt (CRC error in {bad}); the transfer was probably "
                     "damaged. Run the download again."
                 )
+            root = into.resolve()
             for member in zf.infolist():
                 target = (into / member.filename).resolve()
-                if not str(target).startswith(str(into.resolve())):
+                if target != root and root not in target.parents:  # not a string prefix: unpacked2/ is outside
                     raise DownloadError(f"the archive contains an unsafe path {member.filename!r}; refusing to unpack it.")
             zf.extractall(into)
     except zipfile.BadZipFile as exc:
@@ -109,9 +184,18 @@ def _fetch(url: str, workdir: Path, progress: bool) -> Path:
             progressbar=progress,
         )
     except Exception as exc:  # requests/urllib3 raise many types (ConnectionError, ChunkedEncodingError, ...)
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        if status is not None:
+            reason = getattr(exc.response, "reason", "") or ""
+            raise DownloadError(
+                f"the server answered HTTP {status}{' ' + reason if reason else ''} for {url}; the address is wrong "
+                f"or the file moved. Pass another address with --url URL (or set {URL_ENV}), or download the S1 "
+                "zip by hand and pass it with --archive PATH; any existing copy was left untouched."
+            ) from exc
         raise DownloadError(
             f"downloading {url} failed ({type(exc).__name__}: {exc}). Check the network connection and run "
-            "the download again; any existing copy was left untouched."
+            f"the download again, use a mirror with --url URL (or {URL_ENV}), or download the S1 zip by hand "
+            "and pass it with --archive PATH; any existing copy was left untouched."
         ) from exc
     finally:
         logger.setLevel(level)
@@ -120,7 +204,7 @@ def _fetch(url: str, workdir: Path, progress: bool) -> Path:
 
 def download_antolik2016(
     dest: str | Path | None = None,
-    url: str = DEFAULT_URL,
+    url: str | None = None,
     force: bool = False,
     progress: bool = True,
     expected: Mapping[str, Checksum] | None = None,
@@ -131,7 +215,7 @@ def download_antolik2016(
     Parameters
     ----------
     dest : destination folder (default: daenr-lite's data dir, ``$DAENR_DATA_DIR`` or the user cache).
-    url : address of the S1 zip archive.
+    url : address of the S1 zip archive (default: ``$DAENR_DOWNLOAD_URL`` if set, else :data:`DEFAULT_URL`).
     force : download even if a verified copy exists (it is replaced only after the new one verified).
     progress : show a progress bar.
     expected : ``{path relative to Data/: (algorithm, digest)}``; default: the packaged table
@@ -148,13 +232,13 @@ def download_antolik2016(
     ChecksumError : files missing from the archive or not matching their checksums.
     """
     expected = ANTOLIK2016_CHECKSUMS if expected is None else dict(expected)
+    url = url or default_url()
     target = dataset_folder(dest)
-    if target.exists() and not force and not verify_files(target, expected):
+    if target.is_dir() and not force and not verify_files(target, expected):
         if progress:
             print(f"Antolík et al. 2016 data already present and verified: {target}")
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix=".download-", dir=target.parent))
+    workdir = _make_workdir(target)
     try:
         source = str(archive) if archive is not None else url
         if archive is None:

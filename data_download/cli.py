@@ -16,7 +16,7 @@ DATASETS = {"antolik2016": "Antolík et al. 2016 mouse V1 recordings (PLoS Compu
 
 def build_parser(prog: str = "python -m data_download") -> argparse.ArgumentParser:
     """The argument parser (reusable by ``daenr-lite download``)."""
-    from .antolik2016 import DEFAULT_URL
+    from .antolik2016 import DEFAULT_URL, URL_ENV
 
     parser = argparse.ArgumentParser(prog=prog, description="Download and verify real data for daenr-lite.")
     parser.add_argument("dataset", choices=sorted(DATASETS), help="what to download: " + "; ".join(
@@ -26,7 +26,8 @@ def build_parser(prog: str = "python -m data_download") -> argparse.ArgumentPars
     parser.add_argument("--force", action="store_true", help="download again even if a verified copy exists")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or messages")
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--url", default=DEFAULT_URL, help=f"archive address (default: {DEFAULT_URL})")
+    source.add_argument("--url", default=None,
+                        help=f"archive address, e.g. a mirror (default: ${URL_ENV} if set, else {DEFAULT_URL})")
     source.add_argument("--archive", default=None, help="use an S1 zip you downloaded by hand instead of downloading")
     return parser
 
@@ -47,6 +48,13 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m data_download
     except DownloadError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # disk full, permissions while unpacking, ...: one line, not a traceback
+        print(f"error: the download could not be written ({type(exc).__name__}: {exc}); free space or pass "
+              "another folder with --dest DIR. Any existing copy was left untouched.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: download interrupted; any existing copy was left untouched. Run it again.", file=sys.stderr)
+        return 130
     if args.quiet:
         print(path)
     return 0

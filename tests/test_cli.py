@@ -169,7 +169,7 @@ def test_download_passes_options_and_reports_failures(monkeypatch, tmp_path, cap
 
     calls = []
 
-    def fake_download(dest=None, force=False, archive=None):
+    def fake_download(dest=None, force=False, archive=None, url=None):
         calls.append((dest, force, archive))
         if archive is not None and not Path(archive).exists():
             raise data_download.DownloadError(f"archive {archive} does not exist")

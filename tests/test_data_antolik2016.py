@@ -140,3 +140,30 @@ def test_images_not_in_the_published_encoding_are_rejected(tmp_path):
     np.save(data / "region2" / "training_inputs.npy", np.zeros((1260, 900)))
     with pytest.raises(DatasetError, match="expected \\(images, 961\\)"):
         load_dataset("antolik2016", region=2, data_dir=tmp_path, verify=False)
+
+
+def test_nan_or_inf_pixels_are_rejected(tmp_path):
+    data = full_copy(tmp_path, regions=(2,))
+    images = fake_training_images(1260, 2)
+    for bad in (np.nan, np.inf):
+        images[5, 7] = bad
+        np.save(data / "region2" / "training_inputs.npy", images)
+        with pytest.raises(DatasetError, match=r"training_inputs\.npy contains 1 NaN/inf pixel values"):
+            load_dataset("antolik2016", region=2, data_dir=tmp_path, verify=False)
+    test_images = np.load(data / "region2" / "validation_inputs.npy")
+    test_images[0, 0] = np.nan  # the test-set loader builds no NeuralDataset: its own check must catch it
+    np.save(data / "region2" / "validation_inputs.npy", test_images)
+    with pytest.raises(DatasetError, match=r"validation_inputs\.npy contains 1 NaN/inf"):
+        load_antolik2016_test_set(region=2, data_dir=tmp_path, verify=False)
+
+
+@pytest.mark.parametrize("name", ["training_inputs.npy", "raw_validation_set.npy", "training_set.npy"])
+def test_unreadable_files_are_named_without_verification(tmp_path, name):
+    data = full_copy(tmp_path, regions=(2,))
+    path = data / "region2" / name
+    path.write_bytes(path.read_bytes()[:100])  # truncated
+    with pytest.raises(DatasetError, match=rf"{name} is not a readable \.npy array.*--force"):
+        load_dataset("antolik2016", region=2, data_dir=tmp_path, verify=False)
+    np.save(path, np.array([{"a": 1}], dtype=object), allow_pickle=True)  # would need pickle to load
+    with pytest.raises(DatasetError, match=rf"{name} is not a readable \.npy array"):
+        load_dataset("antolik2016", region=2, data_dir=tmp_path, verify=False)

@@ -234,3 +234,74 @@ def test_cli_main_reports_failures_with_exit_code_1(tmp_path, server, capsys):
 def test_cli_module_runs(tmp_path):
     result = subprocess.run([sys.executable, "-m", "data_download", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "antolik2016" in result.stdout and "--dest" in result.stdout
+
+
+# ------------------------------------------------------------------------------------------ issue 12
+def test_http_404_names_the_status_and_the_url(tmp_path, server):
+    base, _ = server
+    with pytest.raises(DownloadError, match=r"answered HTTP 404.* for .*/missing\.zip.*--url.*--archive") as info:
+        download_antolik2016(tmp_path, url=f"{base}/missing.zip", progress=False)
+    assert "network connection" not in str(info.value)
+
+
+def test_network_error_suggests_archive_and_url(tmp_path):
+    with pytest.raises(DownloadError, match=r"network connection.*--url URL.*DAENR_DOWNLOAD_URL.*--archive PATH"):
+        download_antolik2016(tmp_path, url="http://127.0.0.1:9/s1.zip", progress=False)
+
+
+def test_mirror_from_the_environment(tmp_path, server, payloads, monkeypatch):
+    base, hits = server
+    monkeypatch.setenv("DAENR_DOWNLOAD_URL", f"{base}/s1.zip")
+    before = hits.get("/s1.zip", 0)
+    data = download_antolik2016(tmp_path, progress=False, expected=payloads["expected"])
+    assert hits["/s1.zip"] == before + 1 and not verify_files(data, payloads["expected"])
+
+
+def test_zip_member_check_uses_a_path_separator(tmp_path, payloads):
+    # "../unpacked-evil/x" resolves to a sibling whose name merely starts with "unpacked"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("../unpacked-evil/x.txt", b"outside")
+    archive = tmp_path / "evil.zip"
+    archive.write_bytes(buffer.getvalue())
+    with pytest.raises(DownloadError, match="unsafe path"):
+        download_antolik2016(tmp_path / "dest", archive=archive, progress=False, expected=payloads["expected"])
+    assert not list((tmp_path / "dest").rglob("unpacked-evil"))
+
+
+def test_workdir_of_a_killed_download_is_cleaned_up(tmp_path, payloads):
+    import os
+    import socket
+
+    parent = tmp_path / "dest" / "antolik2016"
+    parent.mkdir(parents=True)
+    dead, alive = parent / ".download-dead", parent / ".download-alive"
+    for folder, pid in ((dead, 2**22 + 12345), (alive, os.getpid())):
+        (folder / "unpacked").mkdir(parents=True)
+        (folder / "owner").write_text(f"{socket.gethostname()} {pid}\n")
+    archive = tmp_path / "s1.zip"
+    archive.write_bytes(payloads["/s1.zip"])
+    download_antolik2016(tmp_path / "dest", archive=archive, progress=False, expected=payloads["expected"])
+    assert not dead.exists() and alive.exists()  # a running download's folder is left alone
+    assert sorted(p.name for p in parent.iterdir()) == [".download-alive", "Data"]
+
+
+def test_destination_that_is_a_file_is_one_line_and_exit_1(tmp_path, capsys):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    assert main(["antolik2016", "--dest", str(not_a_folder), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "is a file, not a folder" in err and "--dest" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_unwritable_destination_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
+    import tempfile
+
+    def denied(*_args, **_kwargs):  # what mkdtemp raises in a folder without write permission (even as root here)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", denied)
+    assert main(["antolik2016", "--dest", str(tmp_path), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "not writable (permission denied)" in err and "--dest" in err and len(err.strip().splitlines()) == 1

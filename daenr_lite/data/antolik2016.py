@@ -110,10 +110,32 @@ def _missing_message(region: int, folder: Path, missing: list[Path], data_dir: A
     return text
 
 
+def _load_npy(path: Path) -> np.ndarray:
+    """``np.load(path)``; a DatasetError naming the file when it is not a readable numeric .npy array."""
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise DatasetError(
+            f"{path} is not a readable .npy array ({type(exc).__name__}: {exc}); the file is damaged or not from "
+            f"the Antolík et al. 2016 data set. Re-download with `{DOWNLOAD_COMMAND} --force`."
+        ) from exc
+    if not isinstance(arr, np.ndarray) or not np.issubdtype(arr.dtype, np.number):
+        raise DatasetError(
+            f"{path} does not hold a numeric array (got {getattr(arr, 'dtype', type(arr).__name__)}); "
+            f"re-download with `{DOWNLOAD_COMMAND} --force`."
+        )
+    return arr
+
+
 def _load_images(path: Path) -> np.ndarray:
-    flat = np.load(path)
+    flat = _load_npy(path)
     if flat.ndim != 2 or flat.shape[1] != IMAGE_SHAPE[0] * IMAGE_SHAPE[1]:
         raise DatasetError(f"{path} has shape {flat.shape}; expected (images, {IMAGE_SHAPE[0] * IMAGE_SHAPE[1]}).")
+    if not np.all(np.isfinite(flat)):
+        raise DatasetError(
+            f"{path} contains {int((~np.isfinite(flat)).sum())} NaN/inf pixel values; the file is not the original "
+            f"Antolík et al. 2016 image file. Re-download with `{DOWNLOAD_COMMAND} --force`."
+        )
     values = flat * _STORED_SCALE  # back to the 0..255 grid
     if np.abs(values - np.round(values)).max() > 1e-4 or values.min() < -1e-6 or values.max() > 255 + 1e-4:
         raise DatasetError(
@@ -149,8 +171,8 @@ def _paths(region: int, data_dir: Any, names: list[str], verify: bool) -> dict[s
 
 def _load_test_parts(paths: dict[str, Path], region: int) -> dict[str, Any]:
     test_images = _load_images(paths[TEST_IMAGES])
-    test_responses = np.load(paths[TEST_RESPONSES]).astype(np.float32)
-    train_responses = np.load(paths[TRAIN_RESPONSES]).astype(np.float32)
+    test_responses = _load_npy(paths[TEST_RESPONSES]).astype(np.float32)
+    train_responses = _load_npy(paths[TRAIN_RESPONSES]).astype(np.float32)
     if test_responses.ndim != 3 or test_responses.shape[1] != len(test_images):
         raise DatasetError(
             f"{paths[TEST_RESPONSES]} has shape {test_responses.shape}; expected (repeats, {len(test_images)}, neurons)."

@@ -88,9 +88,10 @@ def _to_image_batch(name: str, images: Any) -> np.ndarray:
         raise DatasetError(f"{name} contains NaN or inf values; remove or replace those images.")
     lo, hi = float(arr.min()), float(arr.max())
     if lo < -1e-6 or hi > 1 + 1e-6:
+        outside = int(((arr < -1e-6) | (arr > 1 + 1e-6)).sum())
         raise DatasetError(
-            f"{name} has pixel values in [{lo:.4g}, {hi:.4g}]; expected [0, 1]. "
-            "Rescale first, e.g. images / 255 for 8-bit images."
+            f"{name} has {outside} pixel value(s) outside the expected [0, 1]: minimum {lo:.9g}, maximum {hi:.9g}. "
+            "Rescale first, e.g. images / 255 for 8-bit images, or np.clip(images, 0, 1) for rounding errors."
         )
     return np.clip(arr, 0.0, 1.0)
 

@@ -14,15 +14,15 @@ Pipeline (all seeded by ``(seed, region)``):
 
 Results are cached as ``<data_dir>/simulated/region{r}_seed{s}_<key>.npz`` where ``key`` hashes the
 generator version, the source of the generator modules, the calibrated parameters and the options, so
-any change to the generator invalidates old files. Files are written atomically and re-generated when
-unreadable or inconsistent.
+any change to the generator invalidates old files. Each file also stores ``content_sha256``, a SHA-256
+over every array's name, dtype, shape and bytes, checked on load, so an edited file is not trusted.
+Files are written atomically with the permissions of an ordinary file (``0o666`` minus the umask, so a
+cache shared by a course's group stays readable) and re-generated when unreadable or inconsistent.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import warnings
 import zipfile
 from pathlib import Path
@@ -33,6 +33,7 @@ import numpy as np
 from . import images as _images
 from . import neurons as _neurons
 from . import noise as _noise
+from .._atomic import atomic_write
 from .calibration import CALIBRATED, RegionParams
 from .dataset import DatasetError, GroundTruth, NeuralDataset
 
@@ -219,6 +220,21 @@ def cache_path(data_dir: str | Path, region: int, seed: int, key: str) -> Path:
 _PARAM_PREFIX = "param__"
 
 
+_CONTENT_HASH = "content_sha256"
+
+
+def _content_digest(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over the name, dtype, shape and bytes of every array (in name order)."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        if name == _CONTENT_HASH:
+            continue
+        arr = np.ascontiguousarray(arrays[name])
+        digest.update(f"\0{name}\0{arr.dtype.str}\0{arr.shape}\0".encode())
+        digest.update(arr.tobytes())
+    return digest.hexdigest()
+
+
 def _save(path: Path, dataset: NeuralDataset, key: str) -> None:
     gt = dataset.ground_truth
     assert gt is not None
@@ -237,17 +253,9 @@ def _save(path: Path, dataset: NeuralDataset, key: str) -> None:
         "info_params": np.array(json.dumps(dataset.info["params"])),
         **{_PARAM_PREFIX + k: np.asarray(v) for k, v in gt.params.items()},
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    arrays = {name: np.asarray(value) for name, value in arrays.items()}
+    arrays[_CONTENT_HASH] = np.array(_content_digest(arrays))
+    atomic_write(path, lambda handle: np.savez(handle, **arrays))  # umask-respecting, never half-written
 
 
 def _load(path: Path, key: str, region: int, seed: int) -> NeuralDataset:
@@ -255,6 +263,8 @@ def _load(path: Path, key: str, region: int, seed: int) -> NeuralDataset:
         if str(z["cache_key"]) != key:
             raise ValueError("cache key mismatch")
         data = {name: z[name] for name in z.files}  # reading every member checks its CRC
+    if _CONTENT_HASH not in data or str(data[_CONTENT_HASH]) != _content_digest(data):
+        raise ValueError("content hash mismatch: the arrays were changed after the file was written")
     params = {k[len(_PARAM_PREFIX) :]: v for k, v in data.items() if k.startswith(_PARAM_PREFIX)}
     gt = GroundTruth(
         train_rates=data["train_rates"], test_rates=data["test_rates"], filters=data["filters"], params=params

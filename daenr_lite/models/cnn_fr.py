@@ -64,6 +64,7 @@ class CNNFR(NeuralModel):
             kernels=cfg.core_kernels,
             strides=(1, 1, 1, 1),
             padding=cfg.core_padding,
+            settings="core",
         )
         self.readout = FactorizedReadout(
             self.core.output_shapes[-1], self.n_neurons, cfg.readout_positive, mean_response, cfg

@@ -21,6 +21,7 @@ class Encoder(nn.Module):
     config : architecture; by default the auto-encoder layers ``config.encoder_*`` (padding ``kernel // 2``).
     channels, kernels, strides : override the config's encoder layers (the CNN-FR core uses this).
     padding : ``"same"`` (``kernel // 2``) or ``"valid"`` (no padding).
+    settings : ``"encoder"`` or ``"core"``: which ``ModelConfig`` fields the layers come from (named in errors).
 
     Attributes
     ----------
@@ -36,6 +37,7 @@ class Encoder(nn.Module):
         kernels: Sequence[int] | None = None,
         strides: Sequence[int] | None = None,
         padding: str = "same",
+        settings: str = "encoder",
     ) -> None:
         super().__init__()
         self.config = config or ModelConfig()
@@ -54,10 +56,16 @@ class Encoder(nn.Module):
         for c, k, s, p in zip(self.channels, self.kernels, self.strides, self.paddings):
             h, w = conv_output_size(h, k, s, p), conv_output_size(w, k, s, p)
             if h < 1 or w < 1:
+                if settings == "core":  # the CNN-FR core: stride 1, kernels and padding from core_*
+                    used = f"ModelConfig core_kernels={self.kernels}, core_padding={padding!r}"
+                    fix = "smaller core_kernels, or core_padding='same'"
+                else:
+                    used = f"ModelConfig encoder_kernels={self.kernels}, encoder_strides={self.strides}"
+                    fix = "smaller encoder_kernels / encoder_strides"
                 raise ValueError(
-                    f"images of {self.image_shape[0]}x{self.image_shape[1]} pixels are too small for encoder "
-                    f"kernels {self.kernels} / strides {self.strides} / padding {padding!r}; use larger images "
-                    "or smaller kernels/strides in ModelConfig."
+                    f"images of {self.image_shape[0]}x{self.image_shape[1]} pixels are too small for the {settings} "
+                    f"layers ({used}); use larger images or {fix}, e.g. build_model(..., "
+                    f"{settings}_kernels=(3, 3, 3, 3))."
                 )
             shapes.append((c, h, w))
         self.output_shapes: list[tuple[int, int, int]] = shapes

@@ -82,9 +82,9 @@ def columnwise_corr(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
     _, const_a = zscore_columns(a)
     _, const_b = zscore_columns(b)
-    undefined = const_a | const_b
-    r = np.where(undefined, 0.0, per_neuron_corr(a, b))
-    return r, undefined
+    r = per_neuron_corr(a, b)  # NaN where undefined
+    undefined = const_a | const_b | np.isnan(r)
+    return np.where(undefined, 0.0, r), undefined
 
 
 def spearman_brown(reliability: np.ndarray | float, factor: float) -> np.ndarray | float:

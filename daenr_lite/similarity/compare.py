@@ -86,6 +86,12 @@ def compare(
     resp = as_repeats("responses", responses)
     y = resp.mean(axis=0)
     check_same_stimuli("X", x, "responses", y)
+    for name, arr, what in (("responses", y, "trial-averaged responses"), ("X", x, "model representation")):
+        if not np.ptp(arr, axis=0).any():  # every column constant: every measure is undefined (0 / 0)
+            raise ValueError(
+                f"the {what} ({name}) never vary across the {arr.shape[0]} stimuli, so their similarity is "
+                f"undefined; check that {name} holds the intended data (e.g. not an all-zero array)."
+            )
     if int(n_permutations) < 0:
         raise ValueError(f"n_permutations must be >= 0, got {n_permutations}.")
     rng = rng_from(seed)
@@ -127,9 +133,10 @@ def compare(
     if n_permutations:
         null = _permutation_null(model_side, score, int(n_permutations), np.random.default_rng(int(perm_seed)))
         null = null[np.isfinite(null)]
+    if n_permutations and null.size:
         p_value = (1.0 + np.sum(null >= value - 1e-12)) / (1.0 + null.size)
         null_mean, null_95 = float(null.mean()), float(np.quantile(null, 0.95))
-    else:
+    else:  # skipped, or no shuffle gave a defined score
         p_value = null_mean = null_95 = float("nan")
     return {
         "measure": measure,

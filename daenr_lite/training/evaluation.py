@@ -91,6 +91,8 @@ def evaluate(
       (mean; these need >= 2 repeats); on simulated data also ``ceiling`` (mean
       r of the noise-free rates with the trial-averaged responses) and ``fraction_of_ceiling``
       (``test_corr / ceiling``).
+    - ``n_undefined_corr``: neurons whose test correlation is undefined (constant prediction or
+      responses: NaN from :func:`~daenr_lite.metrics.per_neuron_corr`); the correlation means leave them out.
     """
     out = predict(model, dataset.test_images, device=device)
     result: dict[str, float] = {}
@@ -102,8 +104,9 @@ def evaluate(
         pred = out["responses"]
         responses = dataset.test_responses
         corr = metrics.per_neuron_corr(pred, responses.mean(axis=0))
-        result["test_corr"] = float(corr.mean())
-        result["single_trial_corr"] = float(metrics.single_trial_corr(pred, responses).mean())
+        result["test_corr"] = float(metrics._nanmean(corr))  # NaN (undefined) neurons are counted, not 0
+        result["n_undefined_corr"] = int(np.isnan(corr).sum())
+        result["single_trial_corr"] = float(metrics._nanmean(metrics.single_trial_corr(pred, responses)))
         if responses.shape[0] >= 2:
             fev = metrics.feve(pred, responses)
             reliable = np.isfinite(fev) & (metrics.explainable_variance_fraction(responses) >= feve_threshold)
@@ -114,6 +117,9 @@ def evaluate(
         truth = getattr(dataset, "ground_truth", None)
         if truth is not None:
             ceiling = metrics.ground_truth_ceiling(truth.test_rates, responses)
-            result["ceiling"] = float(ceiling.mean())
-            result["fraction_of_ceiling"] = metrics.fraction_of_ceiling(corr, ceiling)
+            defined = np.isfinite(corr) & np.isfinite(ceiling)
+            result["ceiling"] = float(metrics._nanmean(ceiling))
+            result["fraction_of_ceiling"] = (
+                metrics.fraction_of_ceiling(corr[defined], ceiling[defined]) if defined.any() else float("nan")
+            )
     return result

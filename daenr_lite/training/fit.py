@@ -18,7 +18,8 @@ __all__ = ["fit", "History", "TrainingDiverged"]
 
 
 class TrainingDiverged(RuntimeError):
-    """The training loss became NaN or infinite; the message names the epoch, the loss part and a fix."""
+    """The loss became NaN/inf or grew far beyond its starting value (``TrainConfig.divergence_factor``);
+    the message names the epoch, the loss part and a fix."""
 
 
 @dataclass
@@ -142,11 +143,28 @@ def _val_total(model: nn.Module, parts: dict[str, float], lam: float) -> float:
     return parts.get("mse", parts.get("poisson", math.nan))
 
 
-def _diverged(model: nn.Module, epoch: int, split: str, parts: dict[str, float], cfg: TrainConfig) -> TrainingDiverged:
-    bad = [key for key, value in parts.items() if not math.isfinite(value)] or ["total"]
+def _divergence_limit(start: float, cfg: TrainConfig) -> float:
+    """Loss above which training counts as diverged: ``L0 + divergence_factor * max(|L0|, 1)``."""
+    if cfg.divergence_factor is None or not math.isfinite(start):
+        return math.inf
+    return start + cfg.divergence_factor * max(abs(start), 1.0)
+
+
+def _diverged(
+    model: nn.Module, epoch: int, split: str, parts: dict[str, float], cfg: TrainConfig, start: float | None = None
+) -> TrainingDiverged:
+    bad = [key for key, value in parts.items() if not math.isfinite(value)]
+    if bad or start is None:
+        what = f"the {split} loss part(s) {bad or ['total']} became NaN/inf"
+    else:
+        what = (
+            f"the {split} loss grew to {parts['total']:.4g}, far beyond its starting value {start:.4g} "
+            f"(limit {_divergence_limit(start, cfg):.4g} = start + divergence_factor={cfg.divergence_factor:g} "
+            "x max(|start|, 1))"
+        )
     return TrainingDiverged(
-        f"training {type(model).__name__} diverged in epoch {epoch}: the {split} loss part(s) {bad} became "
-        f"NaN/inf (parts: { {k: round(v, 5) if math.isfinite(v) else v for k, v in parts.items()} }). "
+        f"training {type(model).__name__} diverged in epoch {epoch}: {what} "
+        f"(parts: { {k: float(f'{v:.5g}') if math.isfinite(v) else v for k, v in parts.items()} }). "
         f"Try a lower learning rate (e.g. fit(..., lr={cfg.lr / 10:.2g})) or a smaller lam/readout_l1; "
         "check that the images are in [0, 1]."
     )
@@ -184,7 +202,8 @@ def fit(
 
     Raises
     ------
-    TrainingDiverged : the loss became NaN/inf.
+    TrainingDiverged : the loss became NaN/inf, or exceeded ``L0 + divergence_factor * max(|L0|, 1)`` with
+        ``L0`` the validation loss before training (see :class:`TrainConfig`).
     """
     from tqdm.auto import tqdm
 
@@ -226,7 +245,12 @@ def fit(
     bar = tqdm(
         range(1, cfg.max_epochs + 1), desc=f"fit {type(model).__name__}", unit="epoch", disable=not progress, leave=True
     )
-    checked_output = False
+    with torch.no_grad():  # check the forward contract before anything else, in eval mode (no side effects)
+        model.eval()
+        _check_output(model, model(images[va_idx_t[:2]]), dataset.n_neurons)
+    start_parts = _validation_parts(model, images, responses, va_idx_t, cfg.lam, cfg.batch_size)
+    start_loss = _val_total(model, {key: float(value) for key, value in start_parts.items()}, cfg.lam)
+    limit = _divergence_limit(start_loss, cfg)
     for epoch in bar:
         _set_train_mode(model)
         order = tr_idx_t[torch.randperm(len(tr_idx), generator=shuffle_rng).to(dev)]
@@ -237,9 +261,6 @@ def fit(
             batch = order[start:stop]
             x, y = images[batch], responses[batch]
             output = model(x)
-            if not checked_output:
-                _check_output(model, output, dataset.n_neurons)
-                checked_output = True
             total, parts = objective(model, output, x, y, cfg.lam)
             optimizer.zero_grad(set_to_none=True)
             total.backward()
@@ -254,6 +275,9 @@ def fit(
         if not math.isfinite(train_total) or not all(math.isfinite(v) for v in train_parts.values()):
             bar.close()
             raise _diverged(model, epoch, "training", {**train_parts, "total": train_total}, cfg)
+        if train_total > limit:
+            bar.close()
+            raise _diverged(model, epoch, "training", {**train_parts, "total": train_total}, cfg, start_loss)
 
         val_parts = _validation_parts(model, images, responses, va_idx_t, cfg.lam, cfg.batch_size)
         val_parts = {key: float(value) for key, value in val_parts.items()}
@@ -261,6 +285,9 @@ def fit(
         if not math.isfinite(val_total):
             bar.close()
             raise _diverged(model, epoch, "validation", {**val_parts, "total": val_total}, cfg)
+        if val_total > limit:
+            bar.close()
+            raise _diverged(model, epoch, "validation", {**val_parts, "total": val_total}, cfg, start_loss)
 
         history.train_loss.append(train_total)
         history.val_loss.append(val_total)
