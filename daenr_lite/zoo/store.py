@@ -15,9 +15,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import io
 import os
 import platform
-import tempfile
 import time
 from importlib import resources
 from pathlib import Path
@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._atomic import atomic_write_bytes, atomic_write_text
 from ..models.registry import MODEL_CODE_VERSION
 from .recipe import Recipe
 
@@ -58,29 +59,8 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _atomic_write_json(path: Path, value: Any) -> None:
-    _atomic_write_bytes(path, (json.dumps(value, indent=1, sort_keys=True) + "\n").encode())
+    atomic_write_text(path, json.dumps(value, indent=1, sort_keys=True) + "\n")
 
 
 def read_entries(folder: Path) -> dict[str, dict[str, Any]]:
@@ -337,11 +317,9 @@ class ModelStore:
             "state_dict": _state_to_save(model, recipe.spec.kind, self.float16),
         }
         path = self.cache_dir / f"{key}.pt"
-        import io
-
         buffer = io.BytesIO()
         torch.save(payload, buffer)
-        _atomic_write_bytes(path, buffer.getvalue())
+        atomic_write_bytes(path, buffer.getvalue())
         stored = self._read_checkpoint(path, recipe)  # what users will load (float16 rounding included)
         entry = {
             "key": key,
