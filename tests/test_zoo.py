@@ -49,7 +49,7 @@ def test_recipe_key_covers_the_whole_recipe():
     base = Recipe("dae_nr_2", train_config=TINY)
     assert base.key() == Recipe("DAE-NR_2", train_config=TINY).key()
     changed = [base.replace(seed=1), base.replace(region=2), base.replace(data_seed=1),
-               base.replace(train_config=TINY.replace(lr=1e-3)), base.replace(neurons=(0, 1, 2)),
+               base.replace(train_config=TINY.replace(lr=1e-3)), base.replace(neurons=(0, 1, 2)), base.replace(n_train=500),
                base.replace(model_config=base.model_config.replace(readout_l1=0.1)), base.replace(model="dae_nr_3")]
     keys = {r.key() for r in changed}
     assert base.key() not in keys and len(keys) == len(changed)
@@ -209,3 +209,12 @@ def test_pretrain_adds_table2_groups_in_region_3(tmp_path):
     for g in present:
         assert np.isfinite(g["extra_metrics"]["heldout_test_corr"]) and g["significance"]["n_neurons"] == len(g["recipe"]["neurons"])
     assert store.n_trained == 1 + len(present)
+
+
+def test_n_train_trains_on_the_first_images_only(tmp_path, data):
+    store = _store(tmp_path)
+    subset = store.dataset_for(Recipe("dae_nr_1", n_train=300), data)
+    assert subset.n_train == 300 and subset.n_test == data.n_test
+    np.testing.assert_array_equal(subset.train_images, data.train_images[:300])
+    with pytest.raises(ValueError, match="n_train must be None"):
+        Recipe("dae", n_train=3)

@@ -29,6 +29,7 @@ class Recipe:
     seed : training seed (initialisation, validation split, shuffling); it overrides ``train_config.seed``.
     neurons : indices of the neurons trained on (Table 2's YES/NO groups); ``None`` = all. A DAE never
         sees the responses, so its recipe always has ``None``.
+    n_train : train on the first ``n_train`` training images only (the notebooks' quick mode); ``None`` = all.
     model_config, train_config : the full :class:`~daenr_lite.ModelConfig` / :class:`~daenr_lite.TrainConfig`.
     """
 
@@ -38,6 +39,7 @@ class Recipe:
     data_seed: int = 0
     seed: int = 0
     neurons: tuple[int, ...] | None = None
+    n_train: int | None = None
     model_config: ModelConfig = field(default_factory=ModelConfig)
     train_config: TrainConfig = field(default_factory=TrainConfig)
 
@@ -64,6 +66,10 @@ class Recipe:
             if not neurons or neurons[0] < 0 or len(set(neurons)) != len(neurons):
                 raise ValueError("neurons must be a non-empty list of distinct, non-negative neuron indices (or None for all).")
         object.__setattr__(self, "neurons", neurons)
+        if self.n_train is not None:
+            if int(self.n_train) < 10:
+                raise ValueError(f"n_train must be None (all images) or at least 10 training images; got {self.n_train}.")
+            object.__setattr__(self, "n_train", int(self.n_train))
 
     @property
     def spec(self) -> ModelSpec:
@@ -87,6 +93,7 @@ class Recipe:
             "data_seed": self.data_seed,
             "seed": self.seed,
             "neurons": None if self.neurons is None else list(self.neurons),
+            "n_train": self.n_train,
             "model_config": self.model_config.to_dict(),
             "train_config": self.train_config.to_dict(),
         }
@@ -108,5 +115,6 @@ class Recipe:
 
     def describe(self) -> str:
         subset = "" if self.neurons is None else f", {len(self.neurons)} neurons"
+        subset += "" if self.n_train is None else f", first {self.n_train} training images"
         data = f"{self.dataset} region {self.region}" + (f" (data seed {self.data_seed})" if self.dataset == "simulated" else "")
         return f"{self.spec.display} on {data}, training seed {self.seed}{subset}"

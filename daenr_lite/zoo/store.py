@@ -278,6 +278,8 @@ class ModelStore:
         if name in ("simulated", "antolik2016") and (name != recipe.dataset or region != recipe.region):
             raise ValueError(f"the dataset passed is {name!r} region {region}, but the recipe needs "
                              f"{recipe.dataset!r} region {recipe.region}.")
+        if recipe.n_train is not None:
+            dataset = first_training_images(dataset, recipe.n_train)
         return dataset if recipe.neurons is None else dataset.subset_neurons(np.asarray(recipe.neurons))
 
     def _train(self, recipe: Recipe, dataset: Any) -> nn.Module:
@@ -375,6 +377,19 @@ def _significance(model: nn.Module, dataset: Any) -> dict[str, Any]:
     result = neuron_significance(predict(model, dataset.test_images)["responses"], dataset.test_responses)
     return {"n_significant": int(result.significant.sum()), "n_neurons": int(result.significant.size),
             "significant": [bool(v) for v in result.significant]}
+
+
+def first_training_images(data: Any, n_train: int) -> Any:
+    """A copy of ``data`` with only its first ``n_train`` training images (test set and neurons unchanged)."""
+    from dataclasses import replace
+
+    if data.n_train <= n_train:
+        return data
+    truth = data.ground_truth
+    if truth is not None:
+        truth = replace(truth, train_rates=truth.train_rates[:n_train])
+    return replace(data, train_images=data.train_images[:n_train], train_responses=data.train_responses[:n_train],
+                   ground_truth=truth, info={**data.info, "subset": f"first {n_train} of {data.n_train} training images"})
 
 
 _DEFAULT_STORE: ModelStore | None = None
