@@ -92,9 +92,8 @@ def thread_policy(environ: Mapping[str, str] | None = None) -> ThreadPolicy:
 def user_threads() -> int | None:
     """The count set by the user with ``torch.set_num_threads`` (not by daenr-lite), else ``None``."""
     current = torch.get_num_threads()
-    if current in (_TORCH_START_THREADS, _applied):
-        return None
-    return current
+    reference = _TORCH_START_THREADS if _applied is None else _applied  # the count torch had from us / itself
+    return None if current == reference else current
 
 
 def apply_thread_policy() -> ThreadPolicy:

@@ -63,6 +63,15 @@ def test_apply_sets_torch_threads_but_never_overrides_the_users_choice(monkeypat
     torch.set_num_threads(3)  # the user's own choice
     policy = threads.apply_thread_policy()
     assert policy == threads.ThreadPolicy(3, "your torch.set_num_threads") and torch.get_num_threads() == 3
+    start = threads._TORCH_START_THREADS
+    threads._applied = None
+    torch.set_num_threads(start)
+    monkeypatch.setenv("DAENR_THREADS", str(start + 1))
+    assert threads.apply_thread_policy().threads == start + 1  # daenr-lite's own setting
+    torch.set_num_threads(start)  # the user goes back to torch's own default: still the user's choice
+    monkeypatch.setenv("DAENR_THREADS", str(start + 2))
+    assert threads.apply_thread_policy().source == "your torch.set_num_threads"
+    assert torch.get_num_threads() == start
 
 
 def _tiny_dataset() -> NeuralDataset:
