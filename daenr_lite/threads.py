@@ -15,9 +15,10 @@ training starts and the notebooks' setup cells call it. It never overrides a cou
 
 Why it matters: torch's default is one thread per physical core. When other work runs on the same cores
 (a shared JupyterHub server, parallel test workers, the browser), the threads of one training step wait
-for each other: on a 2-core machine with other jobs, a DAE-NR training step took 9-10 times longer with
-torch's default 2 threads than with 1 (``benchmarks/bench_threads.py``). Too few threads cost at most the
-parallel speed-up (below 2x on 2 cores), too many cost a factor of ten, hence one core is left free.
+for each other: on a 2-core machine with other jobs, a DAE-NR training step took 9-15 times longer with
+torch's default 2 threads than with 1 (``benchmarks/bench_threads.py``), while on the momentarily free
+machine 2 threads were 1.6 times faster. A thread too few costs far less than one too many, hence one
+core is left free.
 Results are the same at any thread count.
 """
 from __future__ import annotations
