@@ -4,7 +4,6 @@ Subcommands::
 
     daenr-lite run-notebooks [--quick|--full] [--output DIR] [--only 00,03] [--device auto|cpu|cuda]
                              [--seed N] [--dataset simulated|antolik2016] [--region R] [--notebooks DIR]
-                             [--threads N]
     daenr-lite download antolik2016 [--dest DIR] [--archive ZIP] [--force]
     daenr-lite sync-notebooks [--notebooks DIR] [--only 00,03] [--no-execute]
     daenr-lite info
