@@ -62,6 +62,8 @@ _EXPORTS: dict[str, str] = {
     "load_model": "daenr_lite.training",
     "TrainingDiverged": "daenr_lite.training",
     "History": "daenr_lite.training",
+    "thread_policy": "daenr_lite.threads",
+    "apply_thread_policy": "daenr_lite.threads",
     # similarity
     "neuron_significance": "daenr_lite.similarity",
     "rsa": "daenr_lite.similarity",

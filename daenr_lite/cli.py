@@ -28,6 +28,16 @@ def _only_list(text: str) -> list[str]:
     return [f"{int(item):02d}" for item in items]
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expects a positive whole number, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="daenr-lite",
@@ -52,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--notebooks", type=Path, default=None, help="folder of NN_name.ipynb notebooks")
     run.add_argument("--no-html", dest="html", action="store_false", help="skip the HTML export")
     run.add_argument("--keep-going", action="store_true", help="run the remaining notebooks after a failure")
+    run.add_argument("--threads", type=_positive_int, default=None,
+                     help="torch threads per notebook kernel (default: $DAENR_THREADS if set, else 1)")
 
     download = sub.add_parser("download", help="download a real dataset (needs internet)")
     download.add_argument("dataset", choices=["antolik2016"], help="dataset to download")
@@ -97,7 +109,7 @@ def _cmd_run_notebooks(args: argparse.Namespace) -> int:
         series = run_notebooks(
             quick=args.quick, output_dir=args.output, only=args.only, device=args.device, seed=args.seed,
             dataset=args.dataset, region=args.region, notebooks_dir=args.notebooks, html=args.html,
-            stop_on_error=not args.keep_going,
+            stop_on_error=not args.keep_going, threads=args.threads,
         )
     except (OSError, ValueError) as exc:  # missing/unusable folders, bad options: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
@@ -191,6 +203,13 @@ def _cmd_info(_args: argparse.Namespace) -> int:
             lines["default device"] = str(daenr_lite.get_device())
         except Exception as exc:  # training module missing or broken: still print the rest
             lines["default device"] = f"unknown ({type(exc).__name__}: {exc})"
+        try:
+            from .threads import available_cores, thread_policy
+
+            lines["cpu cores available"] = str(available_cores())
+            lines["torch threads"] = str(thread_policy())
+        except Exception as exc:  # e.g. DAENR_THREADS=abc: say so, still print the rest
+            lines["torch threads"] = f"unknown ({exc})"
     except ImportError:
         pass
     try:

@@ -21,7 +21,17 @@ import os
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-__all__ = ["ModelConfig", "TrainConfig"]
+__all__ = ["ModelConfig", "TrainConfig", "THREADS_ENV", "MAX_AUTO_THREADS", "RUNNER_KERNEL_THREADS"]
+
+#: environment variable that sets torch's CPU thread count for daenr-lite (see :mod:`daenr_lite.threads`)
+THREADS_ENV = "DAENR_THREADS"
+#: without ``DAENR_THREADS`` / ``OMP_NUM_THREADS``: the cores available to the process minus one, at most this
+#: many. The models are small (8-32 channels, 31x31 images, batch 64), so a step gains little from many
+#: threads, while every extra thread is one more way to oversubscribe a machine that others share.
+MAX_AUTO_THREADS = 4
+#: torch threads per notebook kernel when ``daenr-lite run-notebooks`` executes the series (unless
+#: ``DAENR_THREADS`` is set): one thread cannot oversubscribe a busy machine (``benchmarks/bench_threads.py``).
+RUNNER_KERNEL_THREADS = 1
 
 _C = TypeVar("_C", bound="_ConfigMixin")
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from ._atomic import atomic_write_text
+from .config import RUNNER_KERNEL_THREADS, THREADS_ENV
 from .notebook_utils import metrics_path, read_metrics_file
 
 __all__ = [
@@ -39,6 +40,11 @@ __all__ = [
 CHECK_OUTPUT_MARK = "# NBVAL_CHECK_OUTPUT"
 _NOTEBOOK_NAME = re.compile(r"^(\d{2})_[A-Za-z0-9_]+$")
 _SOURCE_LINES_SHOWN = 6
+#: arguments for every kernel the runner starts. ipykernel >= 7 logs "Kernel is running over TCP without
+#: encryption" at start-up: the kernel listens on 127.0.0.1 only and every message is signed with the
+#: connection file's key (as with any local Jupyter), so the warning says nothing about this run; kernel
+#: errors are still logged, and warnings raised by notebook code still appear in the cells' outputs.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
 # ---------------------------------------------------------------------------------------- discovery
@@ -263,6 +269,7 @@ def run_notebooks(
     kernel_name: str = "python3",
     progress: bool = True,
     echo: Callable[[str], None] | None = print,
+    threads: int | None = None,
 ) -> SeriesResult:
     """Execute the notebook series with papermill into one run folder.
 
@@ -280,6 +287,9 @@ def run_notebooks(
     html : also export each executed notebook to HTML.
     stop_on_error : stop at the first failing notebook (later ones are not run).
     echo : where progress lines go (``None`` for silence).
+    threads : torch threads of each notebook kernel, passed as ``DAENR_THREADS`` in the kernel's
+        environment; default ``$DAENR_THREADS`` if set, else 1 (``config.RUNNER_KERNEL_THREADS``), which
+        keeps a busy or shared machine from being oversubscribed (see :mod:`daenr_lite.threads`).
 
     Returns
     -------
@@ -303,8 +313,46 @@ def run_notebooks(
         "REGION": int(region),
         "OUTPUT_DIR": str(run_dir),
     }
+    if threads is None:
+        from .threads import parse_threads
+
+        preset = os.environ.get(THREADS_ENV, "").strip()
+        kernel_threads = parse_threads(preset) if preset else RUNNER_KERNEL_THREADS
+    else:
+        kernel_threads = int(threads)
+        if kernel_threads < 1:
+            raise ValueError(f"threads must be a positive whole number, got {threads!r}.")
     say(f"Running {len(notebooks)} notebook(s) from {source_dir} into {run_dir} "
-        f"({'quick' if quick else 'full'} setting, device={device}, seed={seed}, {dataset} region {region})")
+        f"({'quick' if quick else 'full'} setting, device={device}, seed={seed}, {dataset} region {region}, "
+        f"{kernel_threads} torch thread(s) per kernel)")
+    with _environment({THREADS_ENV: str(kernel_threads)}):  # kernels inherit this process's environment
+        series = _run_series(pm, notebooks, run_dir, source_dir, parameters, kernel_name, html,
+                             stop_on_error, say)
+    return series
+
+
+class _environment:
+    """Set environment variables for the duration of a ``with`` block, then restore them."""
+
+    def __init__(self, values: dict[str, str]):
+        self.values = values
+        self.saved: dict[str, str | None] = {}
+
+    def __enter__(self) -> None:
+        for key, value in self.values.items():
+            self.saved[key] = os.environ.get(key)
+            os.environ[key] = value
+
+    def __exit__(self, *exc: Any) -> None:
+        for key, value in self.saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _run_series(pm: Any, notebooks: list[Path], run_dir: Path, source_dir: Path, parameters: dict[str, Any],
+                kernel_name: str, html: bool, stop_on_error: bool, say: Callable[[str], None]) -> SeriesResult:
     results: list[NotebookResult] = []
     series_start = time.perf_counter()
     series = SeriesResult(run_dir, parameters, results, 0.0, finished=False)
@@ -325,6 +373,7 @@ def run_notebooks(
                 progress_bar=False,
                 log_output=False,
                 request_save_on_cell_execute=False,
+                extra_arguments=list(KERNEL_ARGUMENTS),
             )
         except Exception as exc:  # papermill raises on the first failing cell
             failure = _failure_from_exception(notebook.stem, exc)
@@ -472,7 +521,8 @@ def _execute_quick(notebook: Any, cwd: Path) -> Any:
         os.environ["DAENR_QUICK"] = "1"
         os.environ["DAENR_OUTPUT_DIR"] = tmp
         try:
-            NotebookClient(notebook, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+            NotebookClient(notebook, kernel_name="python3", resources={"metadata": {"path": str(cwd)}},
+                           extra_arguments=list(KERNEL_ARGUMENTS)).execute()
         finally:
             for key, value in previous.items():
                 if value is None:

@@ -41,13 +41,14 @@ OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figure
 import numpy as np
 
 import daenr_lite
-from daenr_lite import get_device, load_dataset, oracle_corr, set_seed
+from daenr_lite import apply_thread_policy, get_device, load_dataset, oracle_corr, set_seed
 from daenr_lite import plotting
 from daenr_lite.notebook_utils import find_real_data, record_metrics, show_figure
 
 set_seed(SEED)
 device = get_device(DEVICE)
-print(f"daenr-lite {daenr_lite.__version__}, device: {device}, quick mode: {QUICK}")
+threads = apply_thread_policy()  # DAENR_THREADS, else the cores available (at most 4)
+print(f"daenr-lite {daenr_lite.__version__}, device: {device}, torch threads: {threads}, quick mode: {QUICK}")
 
 # %% [markdown]
 # `daenr-lite info` (in a terminal) prints the versions of every library and the device as well.

@@ -37,16 +37,17 @@ OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figure
 # %%
 import numpy as np
 
-from daenr_lite import DAE, evaluate, fit, get_device, load_dataset, predict, psnr, set_seed, ssim
+from daenr_lite import DAE, apply_thread_policy, evaluate, fit, get_device, load_dataset, predict, psnr, set_seed, ssim
 from daenr_lite import plotting
 from daenr_lite.notebook_utils import describe_training, quick_subset, record_metrics, show_figure, train_config
 
 set_seed(SEED)
 device = get_device(DEVICE)
+threads = apply_thread_policy()
 data = load_dataset(DATASET, region=REGION, seed=SEED)
 train_data = quick_subset(data, QUICK)  # quick mode: fewer training images
 config = train_config(QUICK, SEED)
-print(f"{data.name}: {data.n_train} training and {data.n_test} test images of {data.image_shape}; device {device}")
+print(f"{data.name}: {data.n_train} training and {data.n_test} test images of {data.image_shape}; device {device}; torch threads {threads}")
 
 # %% [markdown]
 # ## Architecture

@@ -38,16 +38,17 @@ OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figure
 # %%
 import numpy as np
 
-from daenr_lite import build_model, evaluate, fit, get_device, load_dataset, per_neuron_corr, predict, set_seed
+from daenr_lite import apply_thread_policy, build_model, evaluate, fit, get_device, load_dataset, per_neuron_corr, predict, set_seed
 from daenr_lite import plotting
 from daenr_lite.notebook_utils import describe_training, quick_subset, record_metrics, show_figure, train_config
 
 set_seed(SEED)
 device = get_device(DEVICE)
+threads = apply_thread_policy()
 data = load_dataset(DATASET, region=REGION, seed=SEED)
 train_data = quick_subset(data, QUICK)  # quick mode: fewer training images
 config = train_config(QUICK, SEED)
-print(f"{data.name}: {data.n_neurons} neurons, {data.n_train} training images; device {device}")
+print(f"{data.name}: {data.n_neurons} neurons, {data.n_train} training images; device {device}; torch threads {threads}")
 
 # %% [markdown]
 # ## The model

@@ -36,7 +36,7 @@ REGION = 1  # recording region 1, 2 or 3
 OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figures go here
 
 # %%
-from daenr_lite import get_device, layer_profile, load_dataset, neuron_significance, predict, set_seed
+from daenr_lite import apply_thread_policy, get_device, layer_profile, load_dataset, neuron_significance, predict, set_seed
 from daenr_lite import plotting
 from daenr_lite.experiments import plot_significant_counts, train_named_model
 from daenr_lite.notebook_utils import (describe_training, format_table, quick_subset, record_metrics, show_figure,
@@ -45,11 +45,12 @@ from daenr_lite.similarity import best_unit_significance, fit_probe
 
 set_seed(SEED)
 device = get_device(DEVICE)
+threads = apply_thread_policy()
 data = load_dataset(DATASET, region=REGION, seed=SEED)
 train_data = quick_subset(data, QUICK)  # quick mode: fewer training images
 config = train_config(QUICK, SEED)
 LAYERS = (2,) if QUICK else (1, 2, 3, 4)  # mapping layers of DAE-NR (and DAE probe layers) to compare
-print(f"{data.name}: {data.n_neurons} neurons; device {device}; {describe_training(train_data, config)}")
+print(f"{data.name}: {data.n_neurons} neurons; device {device}; torch threads {threads}; {describe_training(train_data, config)}")
 
 # %% [markdown]
 # ## The models

@@ -41,7 +41,7 @@ OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figure
 # %%
 import numpy as np
 
-from daenr_lite import evaluate, get_device, load_dataset, set_seed
+from daenr_lite import apply_thread_policy, evaluate, get_device, load_dataset, set_seed
 from daenr_lite import plotting, reference
 from daenr_lite.experiments import (select_significant, significant_vs_insignificant, split_test_images,
                                     train_named_model)
@@ -50,12 +50,13 @@ from daenr_lite.notebook_utils import (describe_training, format_table, quick_su
 
 set_seed(SEED)
 device = get_device(DEVICE)
+threads = apply_thread_policy()
 config = train_config(QUICK, SEED)
 REGIONS = (1, 2, 3)
 MODELS = {"dae": "DAE", "dae_nr_1": "DAE-NR_1", "dae_nr_2": "DAE-NR_2", "dae_nr_3": "DAE-NR_3", "dae_nr_4": "DAE-NR_4"}
 TABLE2_LAYERS = (2,) if QUICK else (1, 2, 3, 4)
 datasets = {region: load_dataset(DATASET, region=region, seed=SEED) for region in REGIONS}
-print(f"{DATASET}, device {device}, {'quick' if QUICK else 'full'} setting")
+print(f"{DATASET}, device {device}, torch threads {threads}, {'quick' if QUICK else 'full'} setting")
 for region, data in datasets.items():
     print(f"  region {region}: {data.n_neurons} neurons; {describe_training(quick_subset(data, QUICK), config)}")
 

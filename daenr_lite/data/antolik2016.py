@@ -158,7 +158,25 @@ def _verify(folder: Path, rel_paths: list[str]) -> None:
         )
 
 
+def _absent_folder_message(base: Path, data_dir: Any) -> str:
+    if data_dir is None:
+        return (
+            f"Antolík et al. 2016: the daenr-lite data folder {base} does not exist yet, so the recordings were "
+            f"never downloaded there. Fetch them with `{DOWNLOAD_COMMAND}`, or pass data_dir= (or set "
+            "DAENR_DATA_DIR to) the folder that holds them."
+        )
+    where = "" if base.is_absolute() else f" (a relative path, resolved from {Path.cwd()} to {base.resolve()})"
+    return (
+        f"Antolík et al. 2016: the data folder {base} does not exist{where}. Pass the folder that holds the "
+        "recordings (`../shared/...` is the course's shared folder beside a checkout, which your machine may "
+        f"not have), or fetch them with `{DOWNLOAD_COMMAND} --dest DIR` and pass data_dir=DIR."
+    )
+
+
 def _paths(region: int, data_dir: Any, names: list[str], verify: bool) -> dict[str, Path]:
+    base = resolve_data_dir(data_dir)
+    if not base.is_dir():
+        raise MissingDataError(_absent_folder_message(base, data_dir), [base])
     folder = find_antolik2016_folder(data_dir)
     paths = {name: folder / f"region{region}" / name for name in names}
     missing = [p for p in paths.values() if not p.is_file()]

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from ..config import TrainConfig
+from ..threads import apply_thread_policy
 from .device import get_device
 from .objective import loss_part_names, objective
 
@@ -200,6 +201,9 @@ def fit(
     progress : show a tqdm progress bar over epochs (notebook or terminal).
     device : ``"cpu"``, ``"cuda"``, ``"mps"``; default :func:`get_device`. All data is moved there once.
 
+    CPU threads: torch's thread count is set by :func:`daenr_lite.threads.apply_thread_policy`
+    (``DAENR_THREADS``, else the available cores, at most 4), unless you called ``torch.set_num_threads``.
+
     Raises
     ------
     TrainingDiverged : the loss became NaN/inf, or exceeded ``L0 + divergence_factor * max(|L0|, 1)`` with
@@ -214,6 +218,7 @@ def fit(
         raise ValueError(f"{type(model).__name__} has no trainable parameters (all requires_grad=False); nothing to fit.")
     tr_idx, va_idx = _resolve_split(dataset, cfg, train_idx, val_idx)
     dev = get_device(device)
+    apply_thread_policy()  # DAENR_THREADS / cores available, capped; never overrides your torch.set_num_threads
     model.to(dev)
 
     if cfg.normalize_inputs and hasattr(model, "set_input_normalization") and not model.has_input_normalization:
