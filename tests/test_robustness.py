@@ -335,7 +335,7 @@ def test_pixel_range_message_shows_the_offending_minimum_and_maximum():
 def test_cnn_fr_kernel_error_names_the_core_settings():
     from daenr_lite.models import CNNFR, Encoder
 
-    with pytest.raises(ValueError, match=r"too small for the core layers \(ModelConfig core_kernels=\(9, 3, 3, 3\), "
+    with pytest.raises(ValueError, match=r"too small for the core layers \(ModelConfig core_kernels=\(13, 3, 3, 3\), "
                        r"core_padding='valid'\).*core_padding='same'") as info:
         CNNFR((12, 12), 3)
     assert "encoder" not in str(info.value)

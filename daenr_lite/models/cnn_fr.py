@@ -32,9 +32,9 @@ def kernel_roughness(weight: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
 class CNNFR(NeuralModel):
     """CNN-FR: four stride-1 conv layers (``core_*`` config) + :class:`FactorizedReadout` on the last one.
 
-    Klindt-like core: a large first kernel (9x9 by default) then 3x3 kernels, batch norm + ELU, ``"valid"``
+    Klindt-like core: a large first kernel (13x13 by default) then 3x3 kernels, batch norm + ELU, ``"valid"``
     padding so the readout sees a full-resolution map without padded borders (31x31 images -> h4 of
-    32x17x17). Four layers (Klindt used three) so that h1..h4 layer profiles exist as for the DAE.
+    48x13x13). Four layers (Klindt used three) so that h1..h4 layer profiles exist as for the DAE.
 
     Parameters
     ----------
