@@ -35,7 +35,7 @@ import torch
 from daenr_lite import metrics
 from daenr_lite.config import TrainConfig
 from daenr_lite.data import load_dataset
-from daenr_lite.models import build_model
+from daenr_lite.models import build_model, model_spec
 from daenr_lite.training import evaluate, fit, get_device, set_seed
 from daenr_lite.training.objective import objective
 
@@ -43,13 +43,11 @@ ALL_MODELS = ["cnn_fr", "dae", "dae_nr_1", "dae_nr_2", "dae_nr_3", "dae_nr_4"]
 
 
 def make_model(name: str, dataset):
-    if name.startswith("dae_nr_"):
-        return build_model("dae_nr", dataset, mapping_layer=int(name[-1]))
-    return build_model(name, dataset)
+    return build_model(name, dataset)  # registry names, e.g. "dae_nr_2"
 
 
 def display_name(name: str) -> str:
-    return {"cnn_fr": "CNN-FR", "dae": "DAE"}.get(name, name.replace("dae_nr_", "DAE-NR_"))
+    return model_spec(name).display
 
 
 def train_and_score(names: list[str], dataset, config: TrainConfig, device) -> list[dict]:

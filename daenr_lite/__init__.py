@@ -81,7 +81,20 @@ _EXPORTS: dict[str, str] = {
     "significant_neuron_counts": "daenr_lite.experiments",
     "significant_vs_insignificant": "daenr_lite.experiments",
     "plot_significant_counts": "daenr_lite.experiments",
+    # model registry, store and pretrained zoo
+    "model_spec": "daenr_lite.models",
+    "model_names": "daenr_lite.models",
+    "Recipe": "daenr_lite.zoo",
+    "ModelStore": "daenr_lite.zoo",
+    "load_pretrained": "daenr_lite.zoo",
+    "pretrain": "daenr_lite.zoo",
+    # modes and seed statistics
+    "preset": "daenr_lite.config",
+    "paired_comparison": "daenr_lite.stats",
+    "mean_sd": "daenr_lite.stats",
     # notebooks
+    "setup": "daenr_lite.session",
+    "Session": "daenr_lite.session",
     "MappingLayerExplorer": "daenr_lite.widgets",
     "run_notebooks": "daenr_lite.runner",
 }

@@ -48,17 +48,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run-notebooks", help="execute the notebook series into a run folder (HTML + summary)")
     mode = run.add_mutually_exclusive_group()
-    mode.add_argument("--quick", dest="quick", action="store_true", default=True,
-                      help="short setting: a few seconds of training per model, fine on a laptop CPU (default)")
-    mode.add_argument("--full", dest="quick", action="store_false",
-                      help="full setting: paper-like training lengths; meant for a GPU")
+    mode.add_argument("--quick", dest="mode", action="store_const", const="quick", default=None,
+                      help="short training, seconds per model (CI, or to watch training happen)")
+    mode.add_argument("--full", dest="mode", action="store_const", const="full",
+                      help="the zoo's full training settings, training whatever is not stored yet (real data)")
+    mode.add_argument("--pretrained", dest="mode", action="store_const", const="pretrained",
+                      help="converged models from the shipped zoo, nothing trained (the default, or $DAENR_MODE)")
     run.add_argument("--output", type=Path, default=None, help="run folder (default: runs/<timestamp>/)")
     run.add_argument("--only", type=_only_list, default=None, help="notebook numbers to run, e.g. 00,03")
     run.add_argument("--device", default="auto", help="auto (CUDA/MPS when available), cpu, cuda, cuda:1, mps")
     run.add_argument("--seed", type=int, default=0, help="random seed for data splits and training (default 0)")
     run.add_argument("--dataset", choices=["simulated", "antolik2016"], default="simulated",
                      help="simulated V1 population (default) or the real recordings (download them first)")
-    run.add_argument("--region", type=int, choices=[1, 2, 3], default=1, help="recording region (default 1)")
+    run.add_argument("--region", type=int, choices=[1, 2, 3], default=None,
+                     help="recording region (default: each notebook's own, 1; notebook 05: 3, the paper's)")
     run.add_argument("--notebooks", type=Path, default=None, help="folder of NN_name.ipynb notebooks")
     run.add_argument("--no-html", dest="html", action="store_false", help="skip the HTML export")
     run.add_argument("--keep-going", action="store_true", help="run the remaining notebooks after a failure")
@@ -107,7 +110,7 @@ def _cmd_run_notebooks(args: argparse.Namespace) -> int:
 
     try:
         series = run_notebooks(
-            quick=args.quick, output_dir=args.output, only=args.only, device=args.device, seed=args.seed,
+            mode=args.mode, output_dir=args.output, only=args.only, device=args.device, seed=args.seed,
             dataset=args.dataset, region=args.region, notebooks_dir=args.notebooks, html=args.html,
             stop_on_error=not args.keep_going, threads=args.threads,
         )

@@ -21,7 +21,19 @@ import os
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-__all__ = ["ModelConfig", "TrainConfig", "THREADS_ENV", "MAX_AUTO_THREADS", "RUNNER_KERNEL_THREADS"]
+__all__ = [
+    "ModelConfig",
+    "TrainConfig",
+    "Preset",
+    "PRESETS",
+    "preset",
+    "parse_mode",
+    "MODE_ENV",
+    "DEFAULT_MODE",
+    "THREADS_ENV",
+    "MAX_AUTO_THREADS",
+    "RUNNER_KERNEL_THREADS",
+]
 
 #: environment variable that sets torch's CPU thread count for daenr-lite (see :mod:`daenr_lite.threads`)
 THREADS_ENV = "DAENR_THREADS"
@@ -215,16 +227,72 @@ class TrainConfig(_ConfigMixin):
 
     @classmethod
     def quick(cls, **overrides: Any) -> "TrainConfig":
-        """Preset for notebooks in CI: a few epochs at a higher learning rate (<= ~20 s per model on 2 CPU cores).
+        """The quick mode's training settings (:data:`PRESETS` ``["quick"]``): a few epochs at a higher learning
+        rate, seconds per model on a CPU; far from converged but clearly better than chance."""
+        return preset("quick").train.replace(**overrides)
 
-        The models are far from converged but clearly better than chance; see ``benchmarks/bench_models.py``.
-        """
-        return cls(lr=5e-3, batch_size=64, max_epochs=6, patience=3, lr_patience=1).replace(**overrides)
 
-    @classmethod
-    def auto(cls, **overrides: Any) -> "TrainConfig":
-        """:meth:`quick` when the environment variable ``DAENR_QUICK`` is ``"1"`` (as in CI), else the defaults."""
-        if os.environ.get("DAENR_QUICK", "0") == "1":
-            return cls.quick(**overrides)
-        return cls().replace(**overrides)
+# ------------------------------------------------------------------------------------------ notebook modes
+#: environment variable that selects the notebooks' mode (``daenr-lite run-notebooks`` sets it for each kernel)
+MODE_ENV = "DAENR_MODE"
+#: the mode when nothing selects one
+DEFAULT_MODE = "pretrained"
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One mode of the notebook series: the one definition of what it trains and shows.
+
+    Attributes
+    ----------
+    mode : ``"pretrained"`` (default: converged models from the shipped zoo, nothing trained), ``"quick"``
+        (short training, seconds per model: CI, or watching training happen) or ``"full"`` (the zoo's recipes,
+        training whatever is missing, e.g. on the real recordings).
+    train : training settings of every model the series uses (``pretrained`` / ``full``: the defaults, as the zoo).
+    n_train : train on the first ``n_train`` training images (``None``: all).
+    seeds : seeds every comparison is made over (mean ± sd, paired differences).
+    regions : regions of the paper's tables (notebook 05).
+    n_permutations : size of permutation nulls (similarity measures).
+    may_train : whether a model missing from the zoo and the cache may be trained.
+    """
+
+    mode: str
+    train: TrainConfig
+    n_train: int | None
+    seeds: tuple[int, ...]
+    regions: tuple[int, ...]
+    n_permutations: int
+    may_train: bool
+
+    @property
+    def quick(self) -> bool:
+        return self.mode == "quick"
+
+
+PRESETS: dict[str, Preset] = {
+    "pretrained": Preset("pretrained", TrainConfig(), None, (0, 1, 2), (1, 2, 3), 200, may_train=False),
+    "quick": Preset("quick", TrainConfig(lr=5e-3, batch_size=64, max_epochs=4, patience=3, lr_patience=1), 1500,
+                    (0,), (1, 2, 3), 50, may_train=True),
+    "full": Preset("full", TrainConfig(), None, (0, 1, 2), (1, 2, 3), 1000, may_train=True),
+}
+
+
+def parse_mode(value: Any = None) -> str:
+    """The mode name: ``value`` if given, else ``$DAENR_MODE``, else :data:`DEFAULT_MODE` (the one parser).
+
+    Raises ``ValueError`` naming the valid modes for anything else.
+    """
+    from_env = value is None or (isinstance(value, str) and not value.strip())
+    if from_env:
+        value = os.environ.get(MODE_ENV, "").strip() or DEFAULT_MODE
+    mode = str(value).strip().lower()
+    if mode not in PRESETS:
+        source = f" (from ${MODE_ENV})" if from_env else ""
+        raise ValueError(f"unknown mode {value!r}{source}; choose one of {', '.join(PRESETS)}.")
+    return mode
+
+
+def preset(mode: Any = None) -> Preset:
+    """The :class:`Preset` of ``mode`` (see :func:`parse_mode`)."""
+    return PRESETS[parse_mode(mode)]
 

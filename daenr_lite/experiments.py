@@ -15,7 +15,7 @@ correlation and reporting the correlation on the same images would inflate YES a
 A table is a list of dicts, one per row (``pandas.DataFrame(table)`` makes a data frame). Training
 uses :func:`daenr_lite.fit` with ``train_config``: ``None`` for the model helper's defaults
 (:class:`~daenr_lite.TrainConfig`), ``"quick"`` for :meth:`TrainConfig.quick` (a few seconds per model,
-for notebooks in CI), ``"auto"`` for :meth:`TrainConfig.auto` (quick when ``DAENR_QUICK=1``), or a
+for notebooks in CI), or a
 :class:`~daenr_lite.TrainConfig`. Every model is seeded with ``seed`` (initialisation, split, shuffling).
 """
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .models.registry import model_spec
 from .similarity.best_unit import best_unit_significance
 from .similarity.significance import neuron_significance
 
@@ -38,17 +39,12 @@ __all__ = [
     "train_named_model",
 ]
 
-#: the models of the paper's Figure 3, by name: kind and mapping layer
-MODEL_NAMES: dict[str, tuple[str, int | None]] = {
-    "dae": ("dae", None),
-    "dae_nr_1": ("dae_nr", 1),
-    "dae_nr_2": ("dae_nr", 2),
-    "dae_nr_3": ("dae_nr", 3),
-    "dae_nr_4": ("dae_nr", 4),
-    "cnn_fr": ("cnn_fr", None),
-}
+#: the models of the paper's Figure 3 (names from the one registry, :mod:`daenr_lite.models.registry`)
+MODEL_NAMES: tuple[str, ...] = ("dae", "dae_nr_1", "dae_nr_2", "dae_nr_3", "dae_nr_4", "cnn_fr")
 
-_DISPLAY = {"dae": "DAE", "cnn_fr": "CNN-FR", **{f"dae_nr_{i}": f"DAE-NR_{i}" for i in range(1, 5)}}
+
+def _display(name: str) -> str:
+    return model_spec(name).display
 
 
 def _train_config(train_config: Any, seed: int, overrides: dict[str, Any]) -> Any:
@@ -58,13 +54,11 @@ def _train_config(train_config: Any, seed: int, overrides: dict[str, Any]) -> An
         cfg = TrainConfig()
     elif train_config == "quick":
         cfg = TrainConfig.quick()
-    elif train_config == "auto":
-        cfg = TrainConfig.auto()
     elif isinstance(train_config, TrainConfig):
         cfg = train_config
     else:
         raise ValueError(
-            f"train_config must be None (defaults), 'quick', 'auto' or a TrainConfig; got {train_config!r}."
+            f"train_config must be None (defaults), 'quick' or a TrainConfig; got {train_config!r}."
         )
     return cfg.replace(seed=int(seed), **overrides)
 
@@ -93,7 +87,7 @@ def train_named_model(
     from .training import fit, set_seed
 
     (key,) = _check_model_names([name])
-    kind, layer = MODEL_NAMES[key]
+    kind, layer = model_spec(key).kind, model_spec(key).layer
     cfg = _train_config(train_config, seed, train_overrides)
     set_seed(seed)
     model = build_model(kind, dataset, mapping_layer=layer, config=model_config)
@@ -166,7 +160,7 @@ def significant_neuron_counts(
     ----------
     dataset : NeuralDataset.
     models : names from :data:`MODEL_NAMES`.
-    train_config : ``None`` | ``"quick"`` | ``"auto"`` | TrainConfig (see the module docstring);
+    train_config : ``None`` | ``"quick"`` | TrainConfig (see the module docstring);
         ``**train_overrides`` change single fields (e.g. ``max_epochs=3``).
     seed : seeds every model (initialisation, validation split, shuffling).
     probe_layers : DAE layers to probe (1..4).
@@ -202,17 +196,17 @@ def significant_neuron_counts(
     table = []
     try:
         for name in names:
-            kind, layer = MODEL_NAMES[name]
-            bar.set_postfix_str(_DISPLAY[name])
+            kind, layer = model_spec(name).kind, model_spec(name).layer
+            bar.set_postfix_str(_display(name))
             start = time.perf_counter()
             model, history = train_named_model(name, dataset, cfg, seed=seed, model_config=model_config, device=device)
             seconds = time.perf_counter() - start
             bar.update()
             if models_out is not None:
-                models_out[_DISPLAY[name]] = model
+                models_out[_display(name)] = model
             if kind != "dae":
                 table.append(_significance_row(
-                    model, dataset, name=_DISPLAY[name], kind=kind, layer=layer, readout="joint", history=history,
+                    model, dataset, name=_display(name), kind=kind, layer=layer, readout="joint", history=history,
                     seed=seed, seconds=seconds, significance_kwargs=sig_kwargs,
                 ))
                 continue
@@ -321,7 +315,7 @@ def significant_vs_insignificant(
         (e.g. from :func:`select_significant`); then say in ``selected_on`` on which test images it was
         selected. A given mask with ``selected_on=None`` counts as selected on *all* test images: the
         rows then carry no ``test_corr`` (nan, with a ``note``).
-    train_config : ``None`` | ``"quick"`` | ``"auto"`` | TrainConfig; ``**train_overrides`` change fields.
+    train_config : ``None`` | ``"quick"`` | TrainConfig; ``**train_overrides`` change fields.
     reference : which model's significant neurons define the mask when none is given: ``"own"`` (default,
         the documented choice) — each DAE-NR_i trained on all neurons defines the mask of DAE-NR_i; or a
         model name (:data:`MODEL_NAMES`, not ``"dae"``), e.g. ``"cnn_fr"``, one mask for every layer.
@@ -360,14 +354,14 @@ def significant_vs_insignificant(
             mask_source = f"each DAE-NR_i's own (all neurons; alpha={alpha}, {alternative}; {selection.size} selection images)"
         else:
             (ref,) = _check_model_names([reference])
-            if MODEL_NAMES[ref][0] == "dae":
+            if model_spec(ref).kind == "dae":
                 raise ValueError("reference must be 'own' or predict responses (e.g. 'cnn_fr' or 'dae_nr_1'), not 'dae'.")
             refs = {layer: ref for layer in mapping_layers}
-            mask_source = f"{_DISPLAY[ref]} (alpha={alpha}, {alternative}; {selection.size} selection images)"
+            mask_source = f"{_display(ref)} (alpha={alpha}, {alternative}; {selection.size} selection images)"
         derived: dict[str, np.ndarray] = {}
         for name in dict.fromkeys(refs.values()):
             if progress:
-                print(f"selecting neurons with {_DISPLAY[name]} (trained on all {dataset.n_neurons} neurons)")
+                print(f"selecting neurons with {_display(name)} (trained on all {dataset.n_neurons} neurons)")
             ref_model, _ = train_named_model(name, dataset, cfg, seed=seed, model_config=model_config, device=device)
             derived[name] = select_significant(ref_model, dataset, selection, alpha=alpha, alternative=alternative)
         masks = {layer: derived[refs[layer]] for layer in mapping_layers}

@@ -18,25 +18,15 @@ __all__ = [
     "load_metrics",
     "metrics_path",
     "output_dir",
-    "env_flag",
     "figure_png",
     "show_figure",
+    "show_markdown",
     "find_real_data",
-    "quick_subset",
-    "train_config",
     "describe_training",
     "format_table",
 ]
 
 _NOTEBOOK_ID = re.compile(r"^[0-9]{2}$")
-
-
-def env_flag(name: str, default: bool = False) -> bool:
-    """Read a boolean environment variable (``"1"``, ``"true"``, ``"yes"`` mean True)."""
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def output_dir(path: str | os.PathLike[str]) -> Path:
@@ -135,6 +125,14 @@ def figure_png(fig: Any, dpi: int = 100) -> bytes:
     return buffer.getvalue()
 
 
+def show_markdown(text: str) -> None:
+    """Display Markdown (e.g. a table from :func:`daenr_lite.zoo.results.format_markdown`) in the notebook; plain
+    text where no front end renders it (papermill outputs keep both)."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(text))
+
+
 def show_figure(fig: Any, name: str | None = None, output_dir: str | os.PathLike[str] | None = None) -> None:
     """Display ``fig`` in the notebook, save it as ``output_dir/figures/name.png`` (when both are given)
     and close it. (Returns None, so a trailing call prints nothing extra.)
@@ -178,40 +176,6 @@ def find_real_data(start: str | os.PathLike[str] | None = None) -> Path | None:
         if (candidate / "Data").is_dir():
             return candidate
     return None
-
-
-#: quick mode (CPU / CI): keep this many training images and train this many epochs
-QUICK_TRAIN_IMAGES = 1500
-QUICK_EPOCHS = 4
-
-
-def quick_subset(data: Any, quick: bool, n_train: int = QUICK_TRAIN_IMAGES) -> Any:
-    """In quick mode, a copy of ``data`` with only its first ``n_train`` training images (test set and
-    neurons unchanged); otherwise ``data`` itself. Makes every model train in seconds on a CPU."""
-    from dataclasses import replace
-
-    if not quick or data.n_train <= n_train:
-        return data
-    truth = data.ground_truth
-    if truth is not None:
-        truth = replace(truth, train_rates=truth.train_rates[:n_train])
-    return replace(
-        data,
-        train_images=data.train_images[:n_train],
-        train_responses=data.train_responses[:n_train],
-        ground_truth=truth,
-        info={**data.info, "quick_subset": f"first {n_train} of {data.n_train} training images"},
-    )
-
-
-def train_config(quick: bool, seed: int = 0, **overrides: Any) -> Any:
-    """The notebooks' :class:`~daenr_lite.TrainConfig`: ``TrainConfig.quick(max_epochs=QUICK_EPOCHS)`` in
-    quick mode (far from converged, seconds per model), else the defaults (early stopping). ``overrides``
-    change fields, e.g. ``lam=1e-2``."""
-    from .config import TrainConfig
-
-    config = TrainConfig.quick(max_epochs=QUICK_EPOCHS) if quick else TrainConfig()
-    return config.replace(seed=int(seed), **overrides)
 
 
 def describe_training(data: Any, config: Any) -> str:

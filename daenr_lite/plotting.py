@@ -24,6 +24,7 @@ __all__ = [
     "plot_layer_profiles",
     "plot_explorer_view",
     "plot_paper_comparison",
+    "plot_seed_comparison",
 ]
 
 LAYER_NAMES = ("h1", "h2", "h3", "h4")
@@ -346,6 +347,65 @@ def plot_metric_table(values: Mapping[str, float], reference: Mapping[str, float
     return fig
 
 
+def plot_seed_comparison(values: Mapping[str, Sequence[float]], baseline: str | None = None,
+                         metric: str = "PSNR (dB)", title: str | None = None,
+                         paper_differences: Mapping[str, float] | None = None):
+    """Seed spread of one metric per model, and each model's paired difference to ``baseline``.
+
+    values : ``{model: [value per seed]}``, every model with the same seeds in the same order.
+    baseline : model the differences are taken to (second panel; omitted when ``None``).
+    paper_differences : optional ``{model: published difference to the baseline}`` (open diamonds).
+
+    Left: bars from 0 at the mean with ± 1 sd error bars and one dot per seed (the axis starts at 0, so
+    bar heights compare honestly). Right: per seed, model minus baseline (dots), mean ± 2 sd of the paired
+    differences (the effect rule of :mod:`daenr_lite.stats`: an effect when the error bar misses 0).
+    """
+    if not values:
+        raise ValueError("values is empty; pass {model: [value per seed]}.")
+    names = list(values)
+    arrays = {k: np.asarray(values[k], dtype=float) for k in names}
+    n_seeds = {len(v) for v in arrays.values()}
+    if len(n_seeds) != 1:
+        raise ValueError(f"every model needs the same number of seeds; got { {k: len(v) for k, v in arrays.items()} }.")
+    if baseline is not None and baseline not in arrays:
+        raise ValueError(f"baseline {baseline!r} is not among the models {names}.")
+    panels = 2 if baseline is not None and len(names) > 1 else 1
+    fig = _figure(3.2 + 1.0 * len(names) * panels, 3.6)
+    axes = np.atleast_1d(fig.subplots(1, panels))
+    x = np.arange(len(names))
+    ax = axes[0]
+    means = np.array([arrays[k].mean() for k in names])
+    sds = np.array([arrays[k].std(ddof=1) if arrays[k].size > 1 else 0.0 for k in names])
+    ax.bar(x, means, 0.6, yerr=sds, capsize=4, color="tab:blue", alpha=0.6, label="mean ± sd over seeds")
+    for i, k in enumerate(names):
+        ax.plot(np.full(arrays[k].size, x[i]) + np.linspace(-0.12, 0.12, arrays[k].size), arrays[k], "k.", ms=5)
+    ax.set_xticks(x, names, rotation=30, ha="right")
+    ax.set_ylabel(metric)
+    ax.set_ylim(0, max(means + sds) * 1.12 if np.all(np.isfinite(means + sds)) and max(means + sds) > 0 else None)
+    ax.set_title(f"{metric}: {n_seeds.pop()} seed(s), dots = seeds", fontsize=9)
+    if panels == 2:
+        ax = axes[1]
+        others = [k for k in names if k != baseline]
+        xo = np.arange(len(others))
+        for i, k in enumerate(others):
+            diff = arrays[k] - arrays[baseline]
+            ax.plot(np.full(diff.size, xo[i]) + np.linspace(-0.25, 0.0, diff.size), diff, "k.", ms=6)
+            sd = diff.std(ddof=1) if diff.size > 1 else 0.0
+            ax.errorbar(xo[i] + 0.25, diff.mean(), yerr=2 * sd, fmt="o", color="tab:red", capsize=4,
+                        label="mean ± 2 sd" if i == 0 else None)
+            if paper_differences and k in paper_differences:
+                ax.plot(xo[i] + 0.25, paper_differences[k], "D", mfc="none", color="0.3",
+                        label="paper" if i == 0 else None)
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_xticks(xo, others, rotation=30, ha="right")
+        ax.set_ylabel(f"minus {baseline}")
+        ax.set_title(f"paired difference to {baseline}", fontsize=9)
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
 def plot_paper_comparison(ours: Mapping[Any, Mapping[str, float]], paper: Mapping[Any, Mapping[str, float]],
                           metric: str = "PSNR gain over the DAE (dB)", title: str = "Ours vs the paper"):
     """One panel per group (e.g. region), bars per model: our value beside the paper's.
@@ -376,12 +436,15 @@ def plot_paper_comparison(ours: Mapping[Any, Mapping[str, float]], paper: Mappin
 # ------------------------------------------------------------------------------------------- similarity
 def plot_layer_profiles(profiles: Mapping[str, Mapping[str, Sequence[float]]], ceiling: Mapping[str, float] | None = None,
                         null: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
-                        layer_names: Sequence[str] = LAYER_NAMES, title: str = "Similarity to V1 across layers"):
+                        layer_names: Sequence[str] = LAYER_NAMES, title: str = "Similarity to V1 across layers",
+                        spread: Mapping[str, Mapping[str, Sequence[float]]] | None = None):
     """One panel per similarity measure, one line per model, layers on the x axis.
 
-    profiles : ``{measure: {model: [value per layer]}}`` (e.g. measures "RSA", "CKA", "predictivity").
+    profiles : ``{measure: {model: [value per layer]}}`` (e.g. measures "RSA", "CKA", "predictivity"); with
+        several seeds, the mean over seeds.
     ceiling : ``{measure: noise ceiling}`` drawn as a dashed line.
     null : ``{measure: {model: [upper 95% of the permutation null per layer]}}`` drawn as a shaded band.
+    spread : ``{measure: {model: [sd over seeds per layer]}}`` drawn as ± 1 sd error bars.
     """
     if not profiles:
         raise ValueError("profiles is empty; pass {measure: {model: values per layer}}.")
@@ -392,6 +455,9 @@ def plot_layer_profiles(profiles: Mapping[str, Mapping[str, Sequence[float]]], c
             values = np.asarray(values, dtype=float)
             x = np.arange(1, len(values) + 1)
             line, = ax.plot(x, values, "o-", label=model)
+            if spread and measure in spread and model in spread[measure]:
+                ax.errorbar(x, values, yerr=np.asarray(spread[measure][model], float), fmt="none",
+                            ecolor=line.get_color(), capsize=3)
             if null and measure in null and model in null[measure]:
                 ax.fill_between(x, 0, np.asarray(null[measure][model], float), color=line.get_color(), alpha=0.12)
         if ceiling and measure in ceiling and np.isfinite(ceiling[measure]):
@@ -402,7 +468,8 @@ def plot_layer_profiles(profiles: Mapping[str, Mapping[str, Sequence[float]]], c
         ax.set_ylabel(MEASURE_LABELS.get(measure, measure))
         ax.set_title(MEASURE_LABELS.get(measure, measure))
     axes[0].legend(fontsize=8)
-    fig.suptitle(title + (" (shaded: 95% of the shuffled-stimulus null)" if null else ""))
+    fig.suptitle(title + (" (shaded: 95% of the shuffled-stimulus null)" if null else "")
+                 + ("; error bars: ± 1 sd over seeds" if spread else ""))
     return fig
 
 

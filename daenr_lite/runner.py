@@ -3,7 +3,8 @@
 The notebook series lives in ``notebooks/NN_name.py`` (jupytext percent format, the source of truth)
 paired with ``notebooks/NN_name.ipynb`` (what students open). :func:`run_notebooks` executes the
 ``.ipynb`` files with papermill, injecting the parameters every notebook declares in its
-``parameters``-tagged cell (``QUICK, SEED, DEVICE, DATASET, REGION, OUTPUT_DIR``), exports each executed
+``parameters``-tagged cell (``SEED, DEVICE, DATASET, REGION, OUTPUT_DIR``; the mode reaches every kernel as
+``$DAENR_MODE``, read by ``MODE = None``), exports each executed
 notebook to HTML and collects the metrics the notebooks record into ``summary.json``.
 :func:`sync_notebooks` regenerates the ``.ipynb`` files from the ``.py`` files.
 """
@@ -256,13 +257,13 @@ def _write_summary(series: "SeriesResult") -> None:
 
 def run_notebooks(
     *,
-    quick: bool = True,
+    mode: str | None = None,
     output_dir: str | os.PathLike[str] | None = None,
     only: Sequence[str | int] | None = None,
     device: str = "auto",
     seed: int = 0,
     dataset: str = "simulated",
-    region: int = 1,
+    region: int | None = None,
     notebooks_dir: str | os.PathLike[str] | None = None,
     html: bool = True,
     stop_on_error: bool = True,
@@ -275,14 +276,17 @@ def run_notebooks(
 
     Parameters
     ----------
-    quick : run the short (CPU, seconds per model) setting instead of the full one.
+    mode : ``"pretrained"`` (converged models from the shipped zoo; the default), ``"quick"`` (short training,
+        seconds per model) or ``"full"`` (trains what the zoo and cache lack); ``None`` reads ``$DAENR_MODE``.
+        Every kernel gets it as ``DAENR_MODE`` (:data:`daenr_lite.config.PRESETS`).
     output_dir : run folder; default ``runs/<timestamp>/``. Gets ``NN_name.ipynb`` (executed),
         ``NN_name.html``, the notebooks' ``metrics_NN.json`` and figures, and ``summary.json``. A folder
         holding an earlier run may be reused: each notebook's previous executed copy, HTML and metrics are
         deleted before it runs, and ``summary.json`` says ``"finished": false, "ok": false`` until the
         run completes (also after an interrupt). It is rewritten atomically after every notebook.
     only : notebook prefixes to run (``["00", "03"]``); default all.
-    device, seed, dataset, region : injected as ``DEVICE, SEED, DATASET, REGION``.
+    device, seed, dataset, region : injected as ``DEVICE, SEED, DATASET, REGION``; ``region=None`` keeps each
+        notebook's own default (1; notebook 05: 3, the region of the paper's Figure 3 and Table 2).
     notebooks_dir : folder of ``NN_name.ipynb`` files (see :func:`find_notebooks_dir`).
     html : also export each executed notebook to HTML.
     stop_on_error : stop at the first failing notebook (later ones are not run).
@@ -299,20 +303,23 @@ def run_notebooks(
 
     if dataset not in {"simulated", "antolik2016"}:
         raise ValueError(f"dataset must be 'simulated' or 'antolik2016', got {dataset!r}.")
-    if int(region) not in (1, 2, 3):
+    if region is not None and int(region) not in (1, 2, 3):
         raise ValueError(f"region must be 1, 2 or 3, got {region!r}.")
     say = echo if (progress and echo is not None) else (lambda _msg: None)
     source_dir = find_notebooks_dir(notebooks_dir)
     notebooks = list_notebooks(source_dir, only)
     run_dir = _prepare_run_dir(Path(output_dir) if output_dir is not None else _default_run_dir())
+    from .config import MODE_ENV, parse_mode
+
+    mode = parse_mode(mode)
     parameters = {
-        "QUICK": bool(quick),
         "SEED": int(seed),
         "DEVICE": str(device),
         "DATASET": str(dataset),
-        "REGION": int(region),
         "OUTPUT_DIR": str(run_dir),
     }
+    if region is not None:
+        parameters["REGION"] = int(region)
     if threads is None:
         from .threads import parse_threads
 
@@ -323,9 +330,11 @@ def run_notebooks(
         if kernel_threads < 1:
             raise ValueError(f"threads must be a positive whole number, got {threads!r}.")
     say(f"Running {len(notebooks)} notebook(s) from {source_dir} into {run_dir} "
-        f"({'quick' if quick else 'full'} setting, device={device}, seed={seed}, {dataset} region {region}, "
+        f"({mode} mode, device={device}, seed={seed}, {dataset}"
+        f"{'' if region is None else f' region {region}'}, "
         f"{kernel_threads} torch thread(s) per kernel)")
-    with _environment({THREADS_ENV: str(kernel_threads)}):  # kernels inherit this process's environment
+    # kernels inherit this process's environment: the one way mode and threads reach them
+    with _environment({THREADS_ENV: str(kernel_threads), MODE_ENV: mode}):
         series = _run_series(pm, notebooks, run_dir, source_dir, parameters, kernel_name, html,
                              stop_on_error, say)
     return series
@@ -479,7 +488,8 @@ def sync_notebooks(
     """Regenerate ``NN_name.ipynb`` from ``NN_name.py`` (the source of truth) and strip outputs.
 
     With ``execute_checked``, notebooks containing ``# NBVAL_CHECK_OUTPUT`` cells are executed once in
-    quick mode so those cells' (deterministic) outputs are stored for nbval to compare against.
+    quick mode (``DAENR_MODE=quick``, as nbval runs them) so those cells' (deterministic) outputs are stored
+    for nbval to compare against.
     Returns the written ``.ipynb`` paths.
     """
     import jupytext
@@ -517,8 +527,8 @@ def _execute_quick(notebook: Any, cwd: Path) -> Any:
     from nbclient import NotebookClient
 
     with tempfile.TemporaryDirectory() as tmp:
-        previous = {k: os.environ.get(k) for k in ("DAENR_QUICK", "DAENR_OUTPUT_DIR")}
-        os.environ["DAENR_QUICK"] = "1"
+        previous = {k: os.environ.get(k) for k in ("DAENR_MODE", "DAENR_OUTPUT_DIR")}
+        os.environ["DAENR_MODE"] = "quick"
         os.environ["DAENR_OUTPUT_DIR"] = tmp
         try:
             NotebookClient(notebook, kernel_name="python3", resources={"metadata": {"path": str(cwd)}},

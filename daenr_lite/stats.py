@@ -66,6 +66,8 @@ class PairedComparison:
         return int(self.differences.size)
 
     def describe(self, digits: int = 3) -> str:
+        if self.n == 1:
+            return f"difference {self.mean:+.{digits}f} on one seed: no spread, so no effect can be called"
         diffs = ", ".join(f"{d:+.{digits}f}" for d in self.differences)
         sd = "nan" if math.isnan(self.sd) else f"{self.sd:.{digits}f}"
         verdict = f"effect ({self.direction})" if self.effect else "no effect by the 2-sd rule"

@@ -28,7 +28,7 @@ from typing import Any, Callable
 import ipywidgets as widgets
 import numpy as np
 
-__all__ = ["MappingLayerExplorer", "ExplorerResult", "train_dae_nr", "format_result"]
+__all__ = ["MappingLayerExplorer", "ExplorerResult", "train_dae_nr", "session_trainer", "format_result"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,28 +61,53 @@ class ExplorerResult:
 TrainFn = Callable[..., ExplorerResult]
 
 
-def train_dae_nr(dataset: Any, layer: int, lam: float, *, quick: bool = True, seed: int = 0,
-                 device: str = "auto", n_images: int = 6) -> ExplorerResult:
-    """Train a DAE-NR with mapping layer ``layer`` (1..4) and response weight ``lam`` on ``dataset``;
-    evaluate it on the test set. Quick mode uses the notebooks' quick setting
-    (:func:`~daenr_lite.notebook_utils.quick_subset` and :func:`~daenr_lite.notebook_utils.train_config`)."""
-    from . import build_model, evaluate, fit, get_device, predict, set_seed
-    from .notebook_utils import quick_subset, train_config
+def _result(model: Any, dataset: Any, layer: int, lam: float, n_images: int, seconds: float,
+            extra: dict[str, Any]) -> ExplorerResult:
+    from . import evaluate, predict
 
-    set_seed(seed)
-    dev = get_device(device)
-    model = build_model("dae_nr", dataset, mapping_layer=int(layer))
-    start = time.perf_counter()
-    history = fit(model, quick_subset(dataset, quick), train_config(quick, seed, lam=float(lam)),
-                  progress=False, device=dev)
-    scores = evaluate(model, dataset)
     out = predict(model, dataset.test_images)
     return ExplorerResult(
-        layer=int(layer), lam=float(lam), region=int(dataset.region or 0), metrics=scores,
+        layer=int(layer), lam=float(lam), region=int(dataset.region or 0), metrics=evaluate(model, dataset),
         originals=dataset.test_images[:n_images], reconstructions=out["reconstruction"][:n_images],
-        predicted=out["responses"], recorded=dataset.test_mean_responses,
-        seconds=time.perf_counter() - start, extra={"epochs": history.n_epochs},
+        predicted=out["responses"], recorded=dataset.test_mean_responses, seconds=seconds, extra=extra,
     )
+
+
+def train_dae_nr(dataset: Any, layer: int, lam: float, *, quick: bool = True, seed: int = 0,
+                 device: str = "auto", n_images: int = 6) -> ExplorerResult:
+    """Train a DAE-NR with mapping layer ``layer`` (1..4) and response weight ``lam`` on ``dataset`` (no
+    store: every call trains); evaluate it on the test set. ``quick`` uses the quick mode's settings
+    (:data:`daenr_lite.config.PRESETS`)."""
+    from . import build_model, fit, get_device, set_seed
+    from .config import preset
+    from .zoo.store import first_training_images
+
+    chosen = preset("quick" if quick else "full")
+    set_seed(seed)
+    model = build_model("dae_nr", dataset, mapping_layer=int(layer))
+    start = time.perf_counter()
+    train_data = dataset if chosen.n_train is None else first_training_images(dataset, chosen.n_train)
+    history = fit(model, train_data, chosen.train.replace(seed=int(seed), lam=float(lam)), progress=False,
+                  device=get_device(device))
+    return _result(model, dataset, layer, lam, n_images, time.perf_counter() - start, {"epochs": history.n_epochs})
+
+
+def session_trainer(session: Any, n_images: int = 6) -> TrainFn:
+    """A ``train_fn`` that gets DAE-NR_i through ``session``'s model store (:class:`daenr_lite.session.Session`):
+    a setting already in the pretrained zoo or the cache shows at once (also after a kernel restart); a new
+    one is trained with the session's mode settings and cached."""
+
+    def train(dataset: Any, layer: int, lam: float, **_ignored: Any) -> ExplorerResult:
+        start = time.perf_counter()
+        region = int(dataset.region or session.region)
+        recipe = session.recipe(f"dae_nr_{int(layer)}", region, train={"lam": float(lam)})
+        stored = session.store.entry(recipe) is not None
+        model = session.model(f"dae_nr_{int(layer)}", region, train={"lam": float(lam)}, train_missing=True)
+        entry = session.store.entry(recipe) or {}
+        return _result(model, dataset, layer, lam, n_images, time.perf_counter() - start,
+                       {"epochs": entry.get("epochs"), "stored": stored})
+
+    return train
 
 
 def format_result(result: ExplorerResult) -> str:
@@ -122,6 +147,14 @@ class MappingLayerExplorer(widgets.VBox):
     Training runs only when the button is clicked (never on slider moves), synchronously in the
     callback; results are cached in memory per (layer, lambda, region).
     """
+
+    @classmethod
+    def for_session(cls, session: Any, **kwargs: Any) -> "MappingLayerExplorer":
+        """An explorer whose models come from ``session``'s store (zoo -> cache -> trained once and cached), so
+        settings you trained survive a kernel restart. ``kwargs``: ``layer``, ``lam``, ``regions``, ..."""
+        kwargs.setdefault("region", session.region)
+        return cls(session.data, quick=session.preset.quick, seed=session.seed, device=str(session.device),
+                   train_fn=session_trainer(session), **kwargs)
 
     def __init__(self, load_dataset: Callable[[int], Any] | None = None, *, regions: tuple[int, ...] = (1, 2, 3),
                  quick: bool = True, seed: int = 0, device: str = "auto", train_fn: TrainFn | None = None,
@@ -208,7 +241,9 @@ class MappingLayerExplorer(widgets.VBox):
                 self.button.disabled = False
             self.cache[key] = result
             self.train_count += 1
-            self.status.value = f"done in {result.seconds:.1f} s"
+            stored = result.extra.get("stored")
+            self.status.value = (f"loaded in {result.seconds:.1f} s (trained before)" if stored else
+                                 f"done in {result.seconds:.1f} s")
         self._render(result)
         return result
 

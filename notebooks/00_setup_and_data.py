@@ -30,7 +30,7 @@
 # %% tags=["parameters"]
 import os
 
-QUICK = os.environ.get("DAENR_QUICK", "0") in ("1", "true")  # True: short training (CPU, CI)
+MODE = None  # "pretrained" (default), "quick" or "full"; None reads $DAENR_MODE
 SEED = 0
 DEVICE = "auto"  # "auto" picks CUDA / Apple MPS when available, else the CPU
 DATASET = "simulated"  # or "antolik2016" (real recordings; download them first)
@@ -41,17 +41,19 @@ OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figure
 import numpy as np
 
 import daenr_lite
-from daenr_lite import apply_thread_policy, get_device, load_dataset, oracle_corr, set_seed
+from daenr_lite import oracle_corr, setup
 from daenr_lite import plotting
 from daenr_lite.notebook_utils import find_real_data, record_metrics, show_figure
 
-set_seed(SEED)
-device = get_device(DEVICE)
-threads = apply_thread_policy()  # DAENR_THREADS, else the cores available (at most 4)
-print(f"daenr-lite {daenr_lite.__version__}, device: {device}, torch threads: {threads}, quick mode: {QUICK}")
+print(f"daenr-lite {daenr_lite.__version__}")
+session = setup("00", MODE, SEED, DEVICE, DATASET, REGION, OUTPUT_DIR)
 
 # %% [markdown]
-# `daenr-lite info` (in a terminal) prints the versions of every library and the device as well.
+# `setup` seeds everything, picks the device and the number of CPU threads (`DAENR_THREADS`, else one core
+# fewer than the machine has, at most 4) and the **mode** of the series: `"pretrained"` (the default) uses
+# converged models that ship with daenr-lite, `"quick"` trains short versions in seconds, `"full"` trains
+# whatever is not stored yet. `daenr-lite info` (in a terminal) prints the versions of every library and the
+# device as well.
 #
 # ## The dataset
 #
@@ -70,7 +72,7 @@ print(f"daenr-lite {daenr_lite.__version__}, device: {device}, torch threads: {t
 # | `test_responses` | (repeats, M, neurons) | every presentation of every test image |
 
 # %%
-data = load_dataset(DATASET, region=REGION, seed=SEED)  # generated once, then read from the cache
+data = session.data()  # load_dataset(DATASET, region=REGION, seed=SEED): generated once, then read from the cache
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -27,7 +27,7 @@
 # %% tags=["parameters"]
 import os
 
-QUICK = os.environ.get("DAENR_QUICK", "0") in ("1", "true")  # True: short training (CPU, CI)
+MODE = None  # "pretrained" (default), "quick" or "full"; None reads $DAENR_MODE
 SEED = 0
 DEVICE = "auto"  # "auto" picks CUDA / Apple MPS when available, else the CPU
 DATASET = "simulated"  # or "antolik2016" (real recordings; download them first)
@@ -37,17 +37,14 @@ OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figure
 # %%
 import numpy as np
 
-from daenr_lite import DAE, apply_thread_policy, evaluate, fit, get_device, load_dataset, predict, psnr, set_seed, ssim
+from daenr_lite import DAE, evaluate, fit, predict, preset, psnr, setup, ssim
 from daenr_lite import plotting
-from daenr_lite.notebook_utils import describe_training, quick_subset, record_metrics, show_figure, train_config
+from daenr_lite.notebook_utils import describe_training, record_metrics, show_figure
+from daenr_lite.stats import format_mean_sd
 
-set_seed(SEED)
-device = get_device(DEVICE)
-threads = apply_thread_policy()
-data = load_dataset(DATASET, region=REGION, seed=SEED)
-train_data = quick_subset(data, QUICK)  # quick mode: fewer training images
-config = train_config(QUICK, SEED)
-print(f"{data.name}: {data.n_train} training and {data.n_test} test images of {data.image_shape}; device {device}; torch threads {threads}")
+session = setup("01", MODE, SEED, DEVICE, DATASET, REGION, OUTPUT_DIR)
+data = session.data()
+print(f"{data.name}: {data.n_train} training and {data.n_test} test images of {data.image_shape}")
 
 # %% [markdown]
 # ## Architecture
@@ -70,15 +67,19 @@ for name, shape in zip(["h1", "h2", "h3", "h4"], model.encoder.output_shapes):
 print(f"image: {data.image_shape[0] * data.image_shape[1]} pixels -> compression ratio {model.compression_ratio:.1f}")
 
 # %% [markdown]
-# ## Training
+# ## Training, live
 #
 # `fit` uses Adam, holds out 20% of the training images for validation, lowers the learning rate when the
-# validation loss stalls and stops early (restoring the best weights). In quick mode we train for only a
-# few epochs — enough to see the idea, far from converged.
+# validation loss stalls and stops early (restoring the best weights). Here we train for only a few epochs
+# (the quick mode's settings, a few seconds on a CPU) to watch the loss fall; below we compare this model
+# with converged ones.
 
 # %%
-print(describe_training(train_data, config))
-history = fit(model, train_data, config, device=device, progress=not QUICK)
+quick = preset("quick")
+live_data = session.train_data()  # quick mode: the first 1500 training images
+config = quick.train.replace(seed=SEED)
+print(describe_training(live_data, config))
+history = fit(model, live_data, config, device=session.device, progress=True)
 print(history)
 show_figure(plotting.plot_training_curves({"train": history.train_loss, "validation": history.val_loss},
                                           best_epoch=history.best_epoch, title="DAE training", ylabel="MSE"),
@@ -100,21 +101,39 @@ show_figure(plotting.plot_training_curves({"train": history.train_loss, "validat
 scores = evaluate(model, data)
 blank = np.full_like(data.test_images, data.train_images.mean())
 baseline = {"psnr": psnr(blank, data.test_images), "ssim": ssim(blank, data.test_images)}
-print(f"DAE:              MSE {scores['mse']:.4f}   PSNR {scores['psnr']:.2f} dB   SSIM {scores['ssim']:.3f}")
-print(f"mean-gray image:  PSNR {baseline['psnr']:.2f} dB   SSIM {baseline['ssim']:.3f}")
+converged = session.rows("dae")  # one row per seed of this mode (pretrained: converged models from the zoo)
+print(f"live DAE ({history.n_epochs} epochs):    MSE {scores['mse']:.4f}   PSNR {scores['psnr']:.2f} dB   SSIM {scores['ssim']:.3f}")
+print(f"{session.mode} DAE, seeds {list(session.seeds)}: PSNR {format_mean_sd([r['psnr'] for r in converged], 2)} dB   "
+      f"SSIM {format_mean_sd([r['ssim'] for r in converged])}   (epochs {[r['epochs'] for r in converged]})")
+print(f"mean-gray image:          PSNR {baseline['psnr']:.2f} dB   SSIM {baseline['ssim']:.3f}")
+
+# %% [markdown]
+# Three lines to compare: the model we just trained for a few epochs, the models of this mode (in the
+# default mode, converged DAEs from the pretrained zoo, one per seed, mean ± sd), and a baseline that
+# outputs the mean gray value for every image. The printed numbers show how far a few epochs get and how
+# much further training goes; the seed spread says how much of a difference between two DAEs is noise.
 
 # %%
-out = predict(model, data.test_images[:8], features=True)
-show_figure(plotting.plot_reconstructions(data.test_images[:8], {"DAE": out["reconstruction"]},
-                                          title=f"DAE reconstructions of test images (PSNR {scores['psnr']:.1f} dB)"),
+dae = session.model("dae")
+out = predict(dae, data.test_images[:8], features=True)
+dae_psnr = next(r["psnr"] for r in converged if r["seed"] == SEED)
+show_figure(plotting.plot_reconstructions(data.test_images[:8], {"live": predict(model, data.test_images[:8])["reconstruction"],
+                                                                 session.mode: out["reconstruction"]},
+                                          title=f"Test images, the live DAE ({scores['psnr']:.1f} dB) and the "
+                                                f"{session.mode} DAE of seed {SEED} ({dae_psnr:.1f} dB)"),
             "01_reconstructions", OUTPUT_DIR)
+
+# %% [markdown]
+# Top row: the test images; below, the reconstructions of the live and of the converged DAE. Both keep the
+# coarse light and dark layout; the longer-trained one keeps more edges, and neither keeps fine texture: 128
+# numbers cannot hold every pixel.
 
 # %% [markdown]
 # ## Inside the encoder
 #
-# The feature maps of one test image: early layers ($h_1$) keep a full-resolution copy of the image
-# filtered in different ways (edges, light vs dark); deeper layers are coarser and more abstract. Notebook
-# 03 asks which of these layers is the best place to read V1 responses from.
+# The feature maps of one test image in the converged DAE: early layers ($h_1$) keep a full-resolution copy
+# of the image filtered in different ways (edges, light vs dark); deeper layers are coarser and more abstract.
+# Notebook 03 asks which of these layers is the best place to read V1 responses from.
 
 # %%
 show_figure(plotting.plot_feature_maps([layer[0] for layer in out["features"]],
@@ -122,16 +141,17 @@ show_figure(plotting.plot_feature_maps([layer[0] for layer in out["features"]],
             "01_feature_maps", OUTPUT_DIR)
 
 # %%
-saved = record_metrics(OUTPUT_DIR, "01", mse=scores["mse"], psnr=scores["psnr"], ssim=scores["ssim"],
+saved = record_metrics(OUTPUT_DIR, "01", mode=session.mode, mse=scores["mse"], psnr=scores["psnr"], ssim=scores["ssim"],
                        baseline_psnr=baseline["psnr"], baseline_ssim=baseline["ssim"], epochs=history.n_epochs,
-                       compression_ratio=model.compression_ratio)
+                       compression_ratio=model.compression_ratio,
+                       converged_psnr=[r["psnr"] for r in converged], converged_ssim=[r["ssim"] for r in converged])
 print(f"key numbers saved to {saved}")
 
 # %% [markdown]
 # ## Exercises
 #
-# 1. Train with `QUICK = False` (or more epochs: `config = train_config(QUICK, SEED, max_epochs=20)`).
-#    How do PSNR and SSIM grow with training time?
+# 1. Train the live model longer (`config = quick.train.replace(seed=SEED, max_epochs=20)`). How do PSNR and
+#    SSIM grow with training time, and how close do you get to the converged DAEs?
 # 2. Make the bottleneck narrower: `DAE(data.image_shape, ModelConfig(encoder_channels=(16, 32, 32, 2)))`
 #    (`from daenr_lite import ModelConfig`). What happens to the compression ratio and to the reconstructions?
 # 3. Which kind of image detail does the DAE lose first? Compare fine textures and large shapes.

@@ -28,7 +28,7 @@
 # %% tags=["parameters"]
 import os
 
-QUICK = os.environ.get("DAENR_QUICK", "0") in ("1", "true")  # True: short training (CPU, CI)
+MODE = None  # "pretrained" (default), "quick" or "full"; None reads $DAENR_MODE
 SEED = 0
 DEVICE = "auto"  # "auto" picks CUDA / Apple MPS when available, else the CPU
 DATASET = "simulated"  # or "antolik2016" (real recordings; download them first)
@@ -38,17 +38,14 @@ OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figure
 # %%
 import numpy as np
 
-from daenr_lite import apply_thread_policy, build_model, evaluate, fit, get_device, load_dataset, per_neuron_corr, predict, set_seed
+from daenr_lite import build_model, evaluate, fit, per_neuron_corr, predict, preset, setup
 from daenr_lite import plotting
-from daenr_lite.notebook_utils import describe_training, quick_subset, record_metrics, show_figure, train_config
+from daenr_lite.notebook_utils import describe_training, format_table, record_metrics, show_figure
+from daenr_lite.stats import format_mean_sd
 
-set_seed(SEED)
-device = get_device(DEVICE)
-threads = apply_thread_policy()
-data = load_dataset(DATASET, region=REGION, seed=SEED)
-train_data = quick_subset(data, QUICK)  # quick mode: fewer training images
-config = train_config(QUICK, SEED)
-print(f"{data.name}: {data.n_neurons} neurons, {data.n_train} training images; device {device}; torch threads {threads}")
+session = setup("02", MODE, SEED, DEVICE, DATASET, REGION, OUTPUT_DIR)
+data = session.data()
+print(f"{data.name}: {data.n_neurons} neurons, {data.n_train} training images")
 
 # %% [markdown]
 # ## The model
@@ -75,9 +72,17 @@ model = build_model("cnn_fr", data)
 print("core feature maps (channels, height, width):", model.core.output_shapes)
 print(f"{model.n_parameters():,} trainable parameters")
 
+# %% [markdown]
+# ## Training, live
+#
+# We train this CNN-FR for a few epochs (the quick mode's settings, seconds on a CPU) to watch the Poisson
+# loss fall; below we compare it with converged CNN-FRs.
+
 # %%
-print(describe_training(train_data, config))
-history = fit(model, train_data, config, device=device, progress=not QUICK)
+config = preset("quick").train.replace(seed=SEED)
+live_data = session.train_data()  # quick mode: the first 1500 training images
+print(describe_training(live_data, config))
+history = fit(model, live_data, config, device=session.device, progress=True)
 print(history)
 show_figure(plotting.plot_training_curves({"train": history.train_loss, "validation": history.val_loss},
                                           best_epoch=history.best_epoch, title="CNN-FR training",
@@ -96,13 +101,27 @@ show_figure(plotting.plot_training_curves({"train": history.train_loss, "validat
 #   responses. `fraction_of_ceiling` = test $r$ / ceiling tells how much of the achievable is achieved.
 
 # %%
+KEYS = ("test_corr", "single_trial_corr", "feve", "feve_n_neurons", "fraction_of_ceiling")
 scores = evaluate(model, data)
-for key in ("test_corr", "single_trial_corr", "feve", "oracle_corr", "ceiling", "fraction_of_ceiling"):
-    if key in scores:
-        print(f"{key:>20}: {scores[key]:.3f}")
+converged = session.rows("cnn_fr")  # one row per seed of this mode (pretrained: converged models from the zoo)
+table = [{"model": f"live ({history.n_epochs} epochs)", **{k: f"{scores[k]:.3f}" for k in KEYS if k in scores}},
+         {"model": f"{session.mode}, seeds {list(session.seeds)}",
+          **{k: format_mean_sd([r[k] for r in converged]) for k in KEYS if k in converged[0]}}]
+print(format_table(table, ["model", *KEYS]))
+print(f"oracle correlation {scores['oracle_corr']:.3f}" + (f", ground-truth ceiling {scores['ceiling']:.3f}" if "ceiling" in scores else ""))
+
+# %% [markdown]
+# The first row is the model trained above, the second the models of this mode (by default converged
+# CNN-FRs from the pretrained zoo, mean ± sd over seeds). `feve` averages only over the `feve_n_neurons`
+# neurons whose explainable variance is at least 15 % of their variance: for the others the ratio is
+# dominated by noise. Note how far the test correlation is above the oracle correlation (the data's
+# single-trial reliability, notebook 00) and how close the converged model gets to the ground-truth ceiling.
+#
+# The figures below use the converged model of seed `SEED`.
 
 # %%
-predicted = predict(model, data.test_images)["responses"]
+cnn = session.model("cnn_fr")
+predicted = predict(cnn, data.test_images)["responses"]
 show_figure(plotting.plot_predicted_vs_recorded(predicted, data.test_mean_responses,
                                                 title=f"CNN-FR on {data.name}: predicted vs recorded test responses"),
             "02_predictions", OUTPUT_DIR)
@@ -115,7 +134,7 @@ show_figure(plotting.plot_predicted_vs_recorded(predicted, data.test_mean_respon
 # training each mask should sit where the neuron's receptive field is.
 
 # %%
-masks = model.readout.mask.detach().cpu().numpy()
+masks = cnn.readout.mask.detach().cpu().numpy()
 truth = data.ground_truth.filters if data.ground_truth is not None else None
 best = np.argsort(per_neuron_corr(predicted, data.test_mean_responses))[::-1][:8]
 show_figure(plotting.plot_readout_masks(masks[best], None if truth is None else truth[best],
@@ -123,10 +142,11 @@ show_figure(plotting.plot_readout_masks(masks[best], None if truth is None else 
             "02_masks", OUTPUT_DIR)
 
 # %%
-saved = record_metrics(OUTPUT_DIR, "02", test_corr=scores["test_corr"], feve=scores.get("feve"),
+saved = record_metrics(OUTPUT_DIR, "02", mode=session.mode, test_corr=scores["test_corr"], feve=scores.get("feve"),
                        single_trial_corr=scores["single_trial_corr"], oracle_corr=scores.get("oracle_corr"),
                        ceiling=scores.get("ceiling"), fraction_of_ceiling=scores.get("fraction_of_ceiling"),
-                       epochs=history.n_epochs)
+                       epochs=history.n_epochs, converged_test_corr=[r["test_corr"] for r in converged],
+                       converged_fraction_of_ceiling=[r.get("fraction_of_ceiling") for r in converged])
 print(f"key numbers saved to {saved}")
 
 # %% [markdown]
@@ -137,4 +157,4 @@ print(f"key numbers saved to {saved}")
 # 2. Remove the L1 penalty (`readout_l1=0.0`). What happens to the masks?
 # 3. Why is the single-trial correlation always lower than the test correlation with the trial average?
 # 4. Klindt et al. (2017) report $r$ = 0.55 / 0.45 / 0.49 on the three real regions. Run this notebook with
-#    `DATASET = "antolik2016"` after downloading the data, in the full setting. How close do you get?
+#    `DATASET = "antolik2016"` and `MODE = "full"` after downloading the data. How close do you get?

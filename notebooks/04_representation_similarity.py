@@ -28,7 +28,7 @@
 # %% tags=["parameters"]
 import os
 
-QUICK = os.environ.get("DAENR_QUICK", "0") in ("1", "true")  # True: short training (CPU, CI)
+MODE = None  # "pretrained" (default), "quick" or "full"; None reads $DAENR_MODE
 SEED = 0
 DEVICE = "auto"  # "auto" picks CUDA / Apple MPS when available, else the CPU
 DATASET = "simulated"  # or "antolik2016" (real recordings; download them first)
@@ -36,45 +36,31 @@ REGION = 1  # recording region 1, 2 or 3
 OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figures go here
 
 # %%
-from daenr_lite import apply_thread_policy, get_device, layer_profile, load_dataset, neuron_significance, predict, set_seed
-from daenr_lite import plotting
-from daenr_lite.experiments import plot_significant_counts, train_named_model
-from daenr_lite.notebook_utils import (describe_training, format_table, quick_subset, record_metrics, show_figure,
-                                       train_config)
-from daenr_lite.similarity import best_unit_significance, fit_probe
+import numpy as np
 
-set_seed(SEED)
-device = get_device(DEVICE)
-threads = apply_thread_policy()
-data = load_dataset(DATASET, region=REGION, seed=SEED)
-train_data = quick_subset(data, QUICK)  # quick mode: fewer training images
-config = train_config(QUICK, SEED)
-LAYERS = (2,) if QUICK else (1, 2, 3, 4)  # mapping layers of DAE-NR (and DAE probe layers) to compare
-print(f"{data.name}: {data.n_neurons} neurons; device {device}; torch threads {threads}; {describe_training(train_data, config)}")
+from daenr_lite import layer_profile, setup
+from daenr_lite import plotting
+from daenr_lite.notebook_utils import format_table, record_metrics, show_figure
+from daenr_lite.similarity import MEASURES, best_unit_significance, layer_features
+from daenr_lite.stats import format_mean_sd, paired_comparison
+
+session = setup("04", MODE, SEED, DEVICE, DATASET, REGION, OUTPUT_DIR)
+data = session.data()
+LAYERS = (1, 2, 3, 4)  # mapping layers of DAE-NR and probed layers of the DAE
 
 # %% [markdown]
 # ## The models
 #
-# We train the plain DAE, DAE-NR$_i$ for the layers in `LAYERS` and the CNN-FR. The DAE predicts no
-# responses, so to ask "which neurons does the DAE's representation explain?" we freeze it and train only a
-# factorized readout (the same one DAE-NR$_i$ uses) on its layer $h_i$: a **probe**. "DAE + probe on $h_i$"
-# and "DAE-NR$_i$" then differ in one thing only — whether the encoder learned with the neural responses.
+# We use the plain DAE, DAE-NR$_i$ for every layer and the CNN-FR, for every seed of this mode (by default
+# converged models from the pretrained zoo). The DAE predicts no responses, so to ask "which neurons does the
+# DAE's representation explain?" we freeze it and train only a factorized readout (the same one DAE-NR$_i$
+# uses) on its layer $h_i$: a **probe** (`dae_probe_i` in the zoo). "DAE + probe on $h_i$" and "DAE-NR$_i$"
+# then differ in one thing only — whether the encoder learned with the neural responses.
 #
 # A probe is trained, with many weights per neuron, so it may find more than the paper's (unstated) method
 # did. The probe-free extreme, **best unit**: for each neuron, the single unit of $h_i$ (one channel at one
 # position) that correlates best with it on the *training* images is its prediction on the *test* images.
-
-# %%
-dae, _ = train_named_model("dae", train_data, config, seed=SEED, device=device)
-predictors = {}
-for layer in LAYERS:
-    predictors[f"DAE (probe h{layer})"], _ = fit_probe(dae, train_data, layer, config, progress=False, device=device)
-for layer in LAYERS:
-    predictors[f"DAE-NR_{layer}"], _ = train_named_model(f"dae_nr_{layer}", train_data, config, seed=SEED, device=device)
-predictors["CNN-FR"], _ = train_named_model("cnn_fr", train_data, config, seed=SEED, device=device)
-print("trained:", ", ".join(predictors))
-
-# %% [markdown]
+#
 # ## Which neurons does each model explain? (paper Figure 3)
 #
 # For every neuron we correlate the model's predicted responses to the $M = 50$ test images with the
@@ -83,29 +69,38 @@ print("trained:", ", ".join(predictors))
 # On ~100 neurons, about 5 pass by chance even for a useless model.
 
 # %%
-significance = {name: neuron_significance(predict(model, data.test_images)["responses"], data.test_responses)
-                for name, model in predictors.items()}
+NAMES = ([f"dae_probe_{i}" for i in LAYERS] + [f"dae_nr_{i}" for i in LAYERS] + ["cnn_fr"])
+rows = session.rows(NAMES)  # one row per model and seed; the significance counts are stored with each model
+counts = {}
+for name in NAMES:
+    runs = [row for row in rows if row["model"] == name]
+    counts[runs[0]["display"]] = [row["n_significant"] for row in runs]
 for layer in LAYERS:  # probe-free: units chosen on the training images, tested on the test images
-    significance[f"DAE (best unit h{layer})"], _ = best_unit_significance(dae, train_data, layer)
-rows = [{"model": name, **result.summary()} for name, result in significance.items()]
-print(format_table(rows, ["model", "n_significant", "n_insignificant", "n_neurons", "mean_r"]))
-ax = plot_significant_counts(rows, title=f"Neurons predicted significantly (p <= 0.05), {data.name}")
-show_figure(ax.figure, "04_significant_counts", OUTPUT_DIR)
+    counts[f"DAE (best unit h{layer})"] = [
+        int(best_unit_significance(session.model("dae", seed=seed), session.data(seed=seed), layer)[0].significant.sum())
+        for seed in session.seeds]
+order = [f"DAE (best unit h{i})" for i in LAYERS] + [f"DAE (probe h{i})" for i in LAYERS] + \
+        [f"DAE-NR_{i}" for i in LAYERS] + ["CNN-FR"]
+print(f"neurons predicted significantly (of {data.n_neurons}), seeds {list(session.seeds)}:")
+print(format_table([{"model": m, "n_significant": format_mean_sd(counts[m], 1), "per seed": counts[m]} for m in order],
+                   ["model", "n_significant", "per seed"]))
+show_figure(plotting.plot_seed_comparison({m: counts[m] for m in order}, metric="significant neurons",
+                                          title=f"Neurons predicted significantly (p <= 0.05), {data.name}"),
+            "04_significant_counts", OUTPUT_DIR)
 
 # %% [markdown]
-# The paper reports, for region 3, 6 of 102 neurons for the DAE and 38–47 for DAE-NR (depending on the
-# mapping layer), and more for DAE-NR than for CNN-FR in all regions. It does not say how a DAE, which has
-# no readout, was made to predict neurons, so the DAE count depends on our choice of method. Our numbers:
+# Bars: mean over seeds with ± 1 sd; dots: single seeds. The paper reports, for region 3, 6 of 102 neurons for
+# the DAE and 38–47 for DAE-NR (depending on the mapping layer), and more for DAE-NR than for CNN-FR in all
+# regions. It does not say how a DAE, which has no readout, was made to predict neurons, so the DAE count
+# depends on the method; the two DAE methods above bracket it. Paired over seeds:
 
 # %%
-dae_best = max(r["n_significant"] for r in rows if r["model"].startswith("DAE (probe"))
-unit_best = max(r["n_significant"] for r in rows if r["model"].startswith("DAE (best unit"))
-nr_best = max(r["n_significant"] for r in rows if r["model"].startswith("DAE-NR"))
-cnn = next(r["n_significant"] for r in rows if r["model"] == "CNN-FR")
-print(f"best DAE probe: {dae_best}, best DAE single unit (probe-free): {unit_best}, best DAE-NR: {nr_best}, "
-      f"CNN-FR: {cnn} of {data.n_neurons} neurons")
-print("DAE-NR explains more neurons than the DAE's probed representation:", nr_best > dae_best)
-print("DAE-NR explains more neurons than CNN-FR:", nr_best > cnn)
+nr_vs_probe = {layer: paired_comparison(counts[f"DAE (probe h{layer})"], counts[f"DAE-NR_{layer}"]) for layer in LAYERS}
+for layer, comparison in nr_vs_probe.items():
+    print(f"DAE-NR_{layer} - DAE probe h{layer}: {comparison.describe(1)}")
+best_nr = [max(counts[f"DAE-NR_{i}"][k] for i in LAYERS) for k in range(len(session.seeds))]
+nr_vs_cnn = paired_comparison(counts["CNN-FR"], best_nr)
+print(f"best DAE-NR_i - CNN-FR: {nr_vs_cnn.describe(1)}")
 
 # %% [markdown]
 # ## Whole-representation similarity, layer by layer
@@ -132,41 +127,54 @@ print("DAE-NR explains more neurons than CNN-FR:", nr_best > cnn)
 # table below: far from 0), so read CKA against its null, not against 0.
 
 # %%
-profiled = {"DAE": dae, f"DAE-NR_{LAYERS[0]}": predictors[f"DAE-NR_{LAYERS[0]}"], "CNN-FR": predictors["CNN-FR"]}
-permutations = {"rsa": 100 if QUICK else 1000, "cka": 100 if QUICK else 1000, "predictivity": 20 if QUICK else 200}
-profiles, ceilings, nulls, profile_rows = {}, {}, {}, []
-for measure, n_perm in permutations.items():
-    profiles[measure], nulls[measure] = {}, {}
-    for name, model in profiled.items():
-        table = layer_profile(model, data, measure, n_permutations=n_perm, seed=SEED, progress=False)
-        profiles[measure][name] = [row["value"] for row in table]
-        nulls[measure][name] = [row["null_95"] for row in table]
+PROFILED = {"DAE": "dae", "DAE-NR_2": "dae_nr_2", "CNN-FR": "cnn_fr"}
+PERMUTATIONS = {"rsa": session.preset.n_permutations, "cka": session.preset.n_permutations,
+                "predictivity": max(20, session.preset.n_permutations // 10)}  # a predictivity shuffle refits ridge
+profiles, spreads, ceilings, nulls, profile_rows = {}, {}, {}, {}, []
+for measure, n_perm in PERMUTATIONS.items():
+    profiles[measure], spreads[measure], nulls[measure] = {}, {}, {}
+    for label, name in PROFILED.items():
+        # null and ceiling on the featured seed; the value on every seed
+        table = layer_profile(session.model(name), data, measure, n_permutations=n_perm, seed=SEED, progress=False)
+        per_seed = [[MEASURES[measure](feats, session.data(seed=seed).test_responses.mean(axis=0))
+                     for feats in layer_features(session.model(name, seed=seed), session.data(seed=seed).test_images)]
+                    for seed in session.seeds]
+        profiles[measure][label] = list(np.mean(per_seed, axis=0))
+        spreads[measure][label] = list(np.std(per_seed, axis=0, ddof=1)) if len(per_seed) > 1 else [0.0] * 4
+        nulls[measure][label] = [row["null_95"] for row in table]
         ceilings[measure] = table[0]["ceiling"]
-        profile_rows += [{"measure": measure, "model": name, **row} for row in table]
-print(format_table(profile_rows, ["measure", "model", "layer", "value", "null_mean", "null_95", "p_value", "ceiling",
-                                  "normalized"]))
+        profile_rows += [{"measure": measure, "model": label, **row,
+                          "mean over seeds": profiles[measure][label][k]} for k, row in enumerate(table)]
+print(f"value, null and ceiling: seed {SEED}; 'mean over seeds': seeds {list(session.seeds)}")
+print(format_table(profile_rows, ["measure", "model", "layer", "value", "mean over seeds", "null_mean", "null_95",
+                                  "p_value", "ceiling", "normalized"]))
 
 # %%
-show_figure(plotting.plot_layer_profiles(profiles, ceiling=ceilings, null=nulls,
+show_figure(plotting.plot_layer_profiles(profiles, ceiling=ceilings, null=nulls, spread=spreads,
                                          title=f"Similarity of each layer to {data.name}"),
             "04_layer_profiles", OUTPUT_DIR)
 
+# %% [markdown]
+# Lines: mean over seeds (± 1 sd); shaded: up to the 95th percentile of the shuffled-stimulus null of the
+# featured seed (chance); dashed: the noise ceiling. A permutation $p$-value cannot go below
+# $1 / (1 + n_\text{permutations})$, so with few shuffles "p = 0.005" means "above every shuffle", nothing
+# smaller. The summary below is computed from the table:
+
 # %%
 above_chance = {measure: sum(row["value"] > row["null_95"] for row in profile_rows if row["measure"] == measure)
-                for measure in permutations}
-for measure in permutations:
-    best_row = max((row for row in profile_rows if row["measure"] == measure), key=lambda row: row["value"])
-    print(f"{measure}: best {best_row['model']} {best_row['layer']} = {best_row['value']:.3f} "
-          f"({100 * best_row['normalized']:.0f}% of the ceiling {best_row['ceiling']:.3f}); "
-          f"{above_chance[measure]} of {len(profiled) * 4} layers above the 95% null")
+                for measure in PERMUTATIONS}
+for measure in PERMUTATIONS:
+    best_row = max((row for row in profile_rows if row["measure"] == measure), key=lambda row: row["mean over seeds"])
+    print(f"{measure}: highest {best_row['model']} {best_row['layer']} = {best_row['mean over seeds']:.3f} "
+          f"(mean over seeds; {best_row['mean over seeds'] / best_row['ceiling']:.0%} of the ceiling "
+          f"{best_row['ceiling']:.3f}); {above_chance[measure]} of {len(PROFILED) * 4} layers above the 95% null (seed {SEED})")
 
 # %%
 saved = record_metrics(
-    OUTPUT_DIR, "04",
-    n_neurons=data.n_neurons,
-    significant={row["model"]: {"n_significant": row["n_significant"], "n_insignificant": row["n_insignificant"],
-                                "n_neurons": row["n_neurons"]} for row in rows},
-    profiles=profiles, ceilings=ceilings, above_chance=above_chance,
+    OUTPUT_DIR, "04", mode=session.mode, seeds=list(session.seeds), n_neurons=data.n_neurons,
+    significant=counts, profiles=profiles, ceilings=ceilings, above_chance=above_chance,
+    nr_vs_probe={f"h{layer}": {"mean": c.mean, "effect": c.effect} for layer, c in nr_vs_probe.items()},
+    nr_vs_cnn={"mean": nr_vs_cnn.mean, "effect": nr_vs_cnn.effect},
 )
 print(f"key numbers saved to {saved}")
 
@@ -177,8 +185,8 @@ print(f"key numbers saved to {saved}")
 #    Check with `neuron_significance(np.random.rand(50, data.n_neurons), data.test_responses)`.
 #    Then try `correction="fdr"` (Benjamini–Hochberg; an alias of `"fdr_bh"`).
 # 2. Why can CKA be well above its null and still far below the ceiling? What does `normalized` report?
-# 3. Run with `QUICK = False`: do the DAE-NR layers that predict best (notebook 03) also have the highest
-#    RSA/CKA?
+# 3. Add `"DAE-NR_4": "dae_nr_4"` to `PROFILED`: does each DAE-NR_i raise the similarity most at its own
+#    mapping layer? Do the DAE-NR layers that predict best (notebook 03) also have the highest RSA/CKA?
 # 4. The paper's Figure 3 is region 3. Set `REGION = 3` and compare your counts with 6 (DAE) and 38–47 (DAE-NR).
 #    Which DAE count — probe or best unit — is closer to the paper's 6? What does that say about a count
 #    whose method is not reported?

@@ -18,7 +18,7 @@ from daenr_lite.runner import check_pairing, list_notebooks, run_notebooks, stri
 REPO = Path(__file__).resolve().parents[1]
 
 PARAMETERS = """import os
-QUICK = os.environ.get("DAENR_QUICK", "0") in ("1", "true")
+MODE = None
 SEED = 0
 DEVICE = "auto"
 DATASET = "simulated"
@@ -44,7 +44,8 @@ def tiny_notebooks(tmp_path: Path) -> Path:
     folder.mkdir()
     _write_notebook(folder, "00_ok", [
         "from daenr_lite.notebook_utils import record_metrics\n"
-        "record_metrics(OUTPUT_DIR, '00', seed=SEED, region=REGION, quick=QUICK, dataset=DATASET)",
+        "from daenr_lite.config import parse_mode\n"
+        "record_metrics(OUTPUT_DIR, '00', seed=SEED, region=REGION, mode=parse_mode(MODE), dataset=DATASET)",
         "print('hello')",
     ])
     _write_notebook(folder, "01_broken", [
@@ -66,13 +67,13 @@ def test_parser_rejects_bad_only_list(capsys):
 def test_parameters_are_injected_and_summary_written(tiny_notebooks, tmp_path):
     out = tmp_path / "run"
     series = run_notebooks(notebooks_dir=tiny_notebooks, output_dir=out, only=["00"], seed=7, region=3,
-                           quick=True, progress=False)
+                           mode="quick", progress=False)
     assert series.ok
     assert (out / "00_ok.ipynb").exists() and (out / "00_ok.html").exists()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["ok"] is True
     metrics = summary["notebooks"][0]["metrics"]
-    assert metrics == {"seed": 7, "region": 3, "quick": True, "dataset": "simulated"}
+    assert metrics == {"seed": 7, "region": 3, "mode": "quick", "dataset": "simulated"}  # the mode arrives as $DAENR_MODE
     assert "00_ok" in series.table() and "seed=7" in series.table()
 
 

@@ -161,11 +161,19 @@ def test_configs_round_trip_and_validate():
     assert TrainConfig.quick(seed=3).seed == 3
 
 
-def test_auto_config_follows_the_quick_environment_variable(monkeypatch):
-    monkeypatch.setenv("DAENR_QUICK", "1")
-    assert TrainConfig.auto() == TrainConfig.quick()
-    monkeypatch.setenv("DAENR_QUICK", "0")
-    assert TrainConfig.auto(lr=1e-2) == TrainConfig(lr=1e-2)
+def test_modes_come_from_one_table_and_one_parser(monkeypatch):
+    from daenr_lite.config import PRESETS, parse_mode, preset
+
+    monkeypatch.delenv("DAENR_MODE", raising=False)
+    assert parse_mode() == "pretrained" and preset().train == TrainConfig()
+    monkeypatch.setenv("DAENR_MODE", "Quick")
+    assert parse_mode() == "quick" and preset().n_train == 1500
+    assert parse_mode("full") == "full"  # an explicit mode wins over the environment
+    assert TrainConfig.quick() == PRESETS["quick"].train and TrainConfig.quick(seed=3).seed == 3
+    monkeypatch.setenv("DAENR_MODE", "fast")
+    with pytest.raises(ValueError, match=r"unknown mode 'fast' \(from \$DAENR_MODE\); choose one of pretrained, quick, full"):
+        preset()
+    assert not PRESETS["pretrained"].may_train and PRESETS["full"].may_train
 
 
 def test_kernel_roughness_is_scale_free_and_ranks_smooth_below_rough():

@@ -15,7 +15,7 @@ from ..reference import TABLE2_REGION
 from .recipe import Recipe
 from .store import SHIPPED_ZOO_DIR, ModelStore, read_entries
 
-__all__ = ["grid_recipes", "pretrain", "load_pretrained", "available_pretrained"]
+__all__ = ["grid_recipes", "pretrain", "table2_entries", "load_pretrained", "available_pretrained"]
 
 #: the models of one (region, seed) cell of the grid, in training order (probes after their DAE)
 GRID_MODELS: tuple[str, ...] = (
@@ -90,19 +90,43 @@ def pretrain(
         for recipe in recipes:
             train(recipe)
             if recipe.region == TABLE2_REGION and recipe.model in [f"dae_nr_{layer}" for layer in table2_layers]:
-                for sub_recipe, group, heldout in _table2_recipes(store, recipe):
-                    if sub_recipe is None:
-                        bar.update()
-                        continue
-                    train(sub_recipe)
-                    store.annotate(sub_recipe, group=group, extra_metrics={"heldout_test_corr": heldout(store.get(sub_recipe))})
+                table2_entries(store, recipe, before_each=lambda sub: bar.set_postfix_str(
+                    f"{sub.model} r{sub.region} s{sub.seed} subset"), after_each=lambda _sub: bar.update())
     finally:
         bar.close()
         store.write_manifest()
     return store
 
 
-def _table2_recipes(store: ModelStore, recipe: Recipe):
+def table2_entries(store: ModelStore, recipe: Recipe, dataset: Any = None, before_each: Any = None,
+                   after_each: Any = None, may_train: bool = True) -> list[dict[str, Any]]:
+    """Table 2 for the DAE-NR_i of ``recipe`` (trained on all neurons): the entries of the same recipe trained on
+    only its significant ("YES") and only its insignificant ("NO") neurons, trained if not stored yet.
+
+    Neurons are selected on half of the test images and each group's ``heldout_test_corr`` is measured on the
+    other half (:func:`daenr_lite.experiments.split_test_images`). An empty group has no entry.
+    ``may_train=False`` raises ``LookupError`` instead of training a missing group.
+    """
+    entries = []
+    for sub_recipe, group, heldout in _table2_recipes(store, recipe, dataset):
+        if sub_recipe is not None:
+            if before_each is not None:
+                before_each(sub_recipe)
+            entry = store.entry(sub_recipe)
+            if entry is None and not may_train:
+                raise LookupError(f"the Table 2 model {sub_recipe.describe()} ({group}) is not stored; run "
+                                  f"`daenr-lite pretrain --dataset {recipe.dataset} --regions {recipe.region} "
+                                  f"--seeds {recipe.seed}` or use MODE = 'full'.")
+            if entry is None or entry.get("group") != group:
+                model = store.get(sub_recipe, dataset)
+                entry = store.annotate(sub_recipe, group=group, extra_metrics={"heldout_test_corr": heldout(model)})
+            entries.append(entry)
+        if after_each is not None:
+            after_each(sub_recipe)
+    return entries
+
+
+def _table2_recipes(store: ModelStore, recipe: Recipe, dataset: Any = None):
     """Table 2 for one DAE-NR_i: its own significant neurons (selected on half of the test images, see
     :func:`daenr_lite.experiments.split_test_images`) and the rest, each as a recipe; plus a function giving a
     trained group model's mean r on the other half of the test images (no selection bias)."""
@@ -110,9 +134,9 @@ def _table2_recipes(store: ModelStore, recipe: Recipe):
     from ..experiments import select_significant, split_test_images
     from ..training import predict
 
-    data = store.dataset_for(recipe)
+    data = store.dataset_for(recipe, dataset)
     selection, evaluation = split_test_images(data.n_test, recipe.seed)
-    mask = select_significant(store.get(recipe), data, selection)
+    mask = select_significant(store.get(recipe, dataset), data, selection)
     for group, idx in (("YES", np.flatnonzero(mask)), ("NO", np.flatnonzero(~mask))):
         if idx.size == 0:
             yield None, group, None

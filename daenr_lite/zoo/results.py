@@ -19,30 +19,34 @@ from ..stats import EFFECT_SD_FACTOR, format_mean_sd, mean_sd, paired_comparison
 from .recipe import Recipe
 from .store import SHIPPED_ZOO_DIR, read_entries
 
-__all__ = ["grid_rows", "table1", "figure3_counts", "table2", "claim_verdicts", "format_markdown"]
+__all__ = ["entry_row", "grid_rows", "table1", "figure3_counts", "table2", "claim_verdicts", "format_markdown"]
 
 RECONSTRUCTING = ("dae", "dae_nr_1", "dae_nr_2", "dae_nr_3", "dae_nr_4")
 FIGURE3_MODELS = ("dae_probe_1", "dae_probe_2", "dae_probe_3", "dae_probe_4",
                   "dae_nr_1", "dae_nr_2", "dae_nr_3", "dae_nr_4", "cnn_fr")
 
 
+def entry_row(entry: dict[str, Any]) -> dict[str, Any]:
+    """One flat row of a store entry: ``model``, ``display``, ``region``, ``seed``, ``group`` ("all", or
+    "YES"/"NO" for Table 2 models), ``n_neurons``, ``n_significant``, training facts and every metric."""
+    r = entry["recipe"]
+    sig = entry.get("significance") or {}
+    return {
+        "model": r["model"], "display": model_spec(r["model"]).display, "region": r["region"],
+        "seed": r["seed"], "group": entry.get("group", "all" if r.get("neurons") is None else "subset"),
+        "n_neurons": sig.get("n_neurons"), "n_significant": sig.get("n_significant"),
+        "epochs": entry.get("epochs"), "best_epoch": entry.get("best_epoch"), "train_seconds": entry.get("train_seconds"),
+        "recipe": Recipe.from_dict(r), **entry.get("metrics", {}), **entry.get("extra_metrics", {}),
+    }
+
+
 def grid_rows(zoo_dirs: Iterable[str | Path] | None = None, dataset: str = "simulated") -> list[dict[str, Any]]:
-    """One flat row per stored model of ``dataset``: recipe fields, ``group`` ("all", or "YES"/"NO" for
-    Table 2 models), metrics and significance counts."""
+    """One :func:`entry_row` per stored model of ``dataset`` with default settings (the pretrained grid)."""
     rows = []
     for folder in zoo_dirs if zoo_dirs is not None else [SHIPPED_ZOO_DIR]:
         for entry in read_entries(Path(folder)).values():
-            r = entry["recipe"]
-            if r["dataset"] != dataset:
-                continue
-            sig = entry.get("significance") or {}
-            rows.append({
-                "model": r["model"], "display": model_spec(r["model"]).display, "region": r["region"],
-                "seed": r["seed"], "group": entry.get("group", "all" if r.get("neurons") is None else "subset"),
-                "n_neurons": sig.get("n_neurons"), "n_significant": sig.get("n_significant"),
-                "epochs": entry.get("epochs"), "train_seconds": entry.get("train_seconds"),
-                "recipe": Recipe.from_dict(r), **entry.get("metrics", {}), **entry.get("extra_metrics", {}),
-            })
+            if entry["recipe"]["dataset"] == dataset:
+                rows.append(entry_row(entry))
     return rows
 
 
@@ -145,7 +149,7 @@ def claim_verdicts(rows: Sequence[dict[str, Any]], regions: Sequence[int] = (1, 
             claimed = reference.TABLE1[f"DAE-NR_{layer}"][region]["psnr"] - reference.TABLE1["DAE"][region]["psnr"]
             verdicts.append(_verdict(comp, +1, claimed))
             if comp is not None:
-                evidence.append(f"DAE-NR_{layer} - DAE: {comp.mean:+.2f} ± {comp.sd:.2f} dB (paper {claimed:+.2f})")
+                evidence.append(f"DAE-NR_{layer} - DAE: {_pm(comp, 2)} dB (paper {claimed:+.2f})")
         out.append({"claim": "DAE-NR reconstructs better than the DAE (PSNR)", "region": region,
                     "verdict": _combine(verdicts), "evidence": "; ".join(evidence)})
         # claim: more significant neurons with DAE-NR_i than with the DAE (probe on the same layer)
@@ -155,7 +159,7 @@ def claim_verdicts(rows: Sequence[dict[str, Any]], regions: Sequence[int] = (1, 
                            _values(rows, f"dae_nr_{layer}", region, "n_significant"))
             verdicts.append(_verdict(comp, +1))
             if comp is not None:
-                evidence.append(f"h{layer}: {comp.mean:+.1f} ± {comp.sd:.1f} neurons")
+                evidence.append(f"h{layer}: {_pm(comp, 1)} neurons")
         out.append({"claim": "DAE-NR_i has more significant neurons than the DAE (probe on h_i)", "region": region,
                     "verdict": _combine(verdicts), "evidence": "DAE-NR_i - DAE probe: " + "; ".join(evidence)})
         # claim 3: DAE-NR more similar than CNN-FR (significant neurons, best DAE-NR_i per seed)
@@ -168,7 +172,7 @@ def claim_verdicts(rows: Sequence[dict[str, Any]], regions: Sequence[int] = (1, 
         comp = _paired(cnn, best)
         out.append({"claim": "DAE-NR has more significant neurons than CNN-FR", "region": region,
                     "verdict": _verdict(comp, +1),
-                    "evidence": "" if comp is None else f"best DAE-NR_i - CNN-FR: {comp.mean:+.1f} ± {comp.sd:.1f} neurons "
+                    "evidence": "" if comp is None else f"best DAE-NR_i - CNN-FR: {_pm(comp, 1)} neurons "
                                 f"(CNN-FR {format_mean_sd(list(cnn.values()), 1)})"})
     t2 = table2(rows)
     if t2:
@@ -178,10 +182,17 @@ def claim_verdicts(rows: Sequence[dict[str, Any]], regions: Sequence[int] = (1, 
             claimed = row["paper_psnr_YES"] - row["paper_psnr_NO"]
             verdicts.append(_verdict(comp, +1, claimed))
             if comp is not None:
-                evidence.append(f"{row['model']}: {comp.mean:+.2f} ± {comp.sd:.2f} dB (paper {claimed:+.2f})")
+                evidence.append(f"{row['model']}: {_pm(comp, 2)} dB (paper {claimed:+.2f})")
         out.append({"claim": "training on significant neurons reconstructs better than on insignificant ones (Table 2)",
                     "region": reference.TABLE2_REGION, "verdict": _combine(verdicts), "evidence": "YES - NO: " + "; ".join(evidence)})
     return out
+
+
+def _pm(comparison, digits: int) -> str:
+    """``+0.12 ± 0.05`` (``+0.12 (1 seed)`` without a spread)."""
+    if math.isnan(comparison.sd):
+        return f"{comparison.mean:+.{digits}f} (1 seed)"
+    return f"{comparison.mean:+.{digits}f} ± {comparison.sd:.{digits}f}"
 
 
 def _combine(verdicts: Sequence[str]) -> str:
@@ -204,6 +215,8 @@ def _fmt(value: Any, digits: int = 3) -> str:
     if value is None:
         return "-"
     if hasattr(value, "mean") and hasattr(value, "effect"):
+        if math.isnan(value.sd):
+            return f"{value.mean:+.{digits}f} (1 seed)"
         flag = " (effect)" if value.effect else ""
         return f"{value.mean:+.{digits}f} ± {value.sd:.{digits}f}{flag}"
     if isinstance(value, float):

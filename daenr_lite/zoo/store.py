@@ -31,7 +31,8 @@ from .._atomic import atomic_write_bytes, atomic_write_text
 from ..models.registry import MODEL_CODE_VERSION
 from .recipe import Recipe
 
-__all__ = ["ModelStore", "ZooIntegrityError", "SHIPPED_ZOO_DIR", "default_store", "file_sha256", "read_entries"]
+__all__ = ["ModelStore", "ZooIntegrityError", "SHIPPED_ZOO_DIR", "MODEL_CACHE_ENV", "default_cache_dir", "default_store",
+           "file_sha256", "read_entries"]
 
 _FORMAT = "daenr-lite-store"
 _FORMAT_VERSION = 1
@@ -98,13 +99,26 @@ def _state_to_save(model: nn.Module, kind: str, float16: bool) -> dict[str, torc
     return out
 
 
+#: environment variable naming the model cache folder (default ``<data dir>/models``)
+MODEL_CACHE_ENV = "DAENR_MODEL_CACHE"
+
+
+def default_cache_dir() -> Path:
+    """``$DAENR_MODEL_CACHE`` if set, else ``<data dir>/models`` (:func:`~daenr_lite.default_data_dir`)."""
+    env = os.environ.get(MODEL_CACHE_ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    from ..data import default_data_dir
+
+    return default_data_dir() / "models"
+
+
 class ModelStore:
     """Get trained models by :class:`Recipe`, training each recipe at most once.
 
     Parameters
     ----------
-    cache_dir : folder for models trained here (default ``<data dir>/models``, see
-        :func:`~daenr_lite.default_data_dir`).
+    cache_dir : folder for models trained here (default :func:`default_cache_dir`).
     zoo_dirs : read-only folders searched first (default: the zoo shipped in the package).
     train : when False, a recipe found nowhere raises ``LookupError`` instead of training.
     device : where to train (default: the best available).
@@ -132,9 +146,7 @@ class ModelStore:
         dataset_options: dict[str, Any] | None = None,
     ) -> None:
         if cache_dir is None:
-            from ..data import default_data_dir
-
-            cache_dir = default_data_dir() / "models"
+            cache_dir = default_cache_dir()
         self.cache_dir = Path(cache_dir).expanduser()
         self.zoo_dirs = [Path(d) for d in (zoo_dirs if zoo_dirs is not None else [SHIPPED_ZOO_DIR])]
         self.train = bool(train)

@@ -49,7 +49,7 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory):
     root = prepare_root(REPO_ROOT / "notebooks", base / "root")
     pythonpath = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
     kernel_env = {
-        "DAENR_QUICK": "1",
+        "DAENR_MODE": "quick",
         "DAENR_DATA_DIR": os.environ.get("DAENR_DATA_DIR") or str(base / "data-cache"),
         "MPLBACKEND": None,
         "PYTHONPATH": pythonpath,
