@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from daenr_lite.data.calibration import calibrate, real_statistics, response_statistics
+from daenr_lite.data.calibrate import calibrate
+from daenr_lite.data.calibration import real_statistics, response_statistics
 from daenr_lite.metrics import ground_truth_ceiling
 from daenr_lite.data.simulated import simulate_region
 

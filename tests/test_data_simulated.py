@@ -9,7 +9,8 @@ import pytest
 
 from daenr_lite.data import DatasetError, GroundTruth, NeuralDataset, load_dataset
 from daenr_lite.data import simulated as sim
-from daenr_lite.data.calibration import CALIBRATED, calibrate, real_statistics, response_statistics
+from daenr_lite.data.calibrate import calibrate
+from daenr_lite.data.calibration import CALIBRATED, real_statistics, response_statistics
 from daenr_lite.metrics import ground_truth_ceiling, oracle_corr
 from daenr_lite.data.images import PHOTOGRAPHS, boxes_overlap, load_photograph, sample_patches
 from daenr_lite.data.neurons import gabor_filters, sample_population

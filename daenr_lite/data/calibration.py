@@ -10,7 +10,7 @@ Statistics matched per region (definitions used everywhere in daenr-lite's data 
 - **per-neuron mean response**: the simulated per-neuron means are log-normal with the mean and s.d. of
   the log per-neuron training means of the real region (closed form, no search).
 
-:func:`calibrate` searches, per region, the two free parameters of the simulation — ``baseline`` (the
+:func:`daenr_lite.data.calibrate.calibrate` searches, per region, the two free parameters of the simulation — ``baseline`` (the
 untuned fraction of each rate; sets the signal share, hence the oracle) and ``event_scale`` (of the
 zero-inflated gamma noise; sets the zero fraction) — by nested bisection with common random numbers,
 averaged over a few seeds. Its result is frozen in :data:`CALIBRATED`; rerun it with
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+
 
 import numpy as np
 
@@ -31,7 +31,6 @@ __all__ = [
     "CALIBRATED",
     "response_statistics",
     "real_statistics",
-    "calibrate",
 ]
 
 
@@ -88,78 +87,3 @@ def real_statistics(region: int, data_dir: str | Path | None = None) -> dict[str
 
     test_set = load_antolik2016_test_set(region, data_dir=data_dir)
     return response_statistics(test_set.train_responses, test_set.test_responses)
-
-
-def _bisect(func: Callable[[float], float], target: float, lo: float, hi: float, increasing: bool, steps: int) -> float:
-    """x in [lo, hi] with func(x) ~ target for a monotone func (geometric midpoints for positive ranges)."""
-    for _ in range(steps):
-        mid = np.sqrt(lo * hi) if lo > 0 else 0.5 * (lo + hi)
-        above = func(mid) > target
-        if above == increasing:
-            hi = mid
-        else:
-            lo = mid
-    return float(np.sqrt(lo * hi) if lo > 0 else 0.5 * (lo + hi))
-
-
-def calibrate(
-    data_dir: str | Path | None = None,
-    regions: tuple[int, ...] = (1, 2, 3),
-    seeds: tuple[int, ...] = (0, 1, 2),
-    steps: int = 18,
-    progress: bool = True,
-) -> dict[int, RegionParams]:
-    """Search :class:`RegionParams` so the simulation matches the real statistics of each region.
-
-    data_dir : where the real response files are (see :func:`daenr_lite.data.load_dataset`).
-    seeds : simulation seeds averaged over (the population and image draw vary with the seed).
-    steps : bisection steps per parameter.
-
-    Returns ``{region: RegionParams}``; paste it into :data:`CALIBRATED`.
-    """
-    from tqdm.auto import tqdm
-
-    from .neurons import noise_free_rates
-    from .noise import zero_inflated_gamma
-    from .simulated import noise_draws, region_layout, simulate_noise_free
-
-    result: dict[int, RegionParams] = {}
-    for region in tqdm(regions, desc="calibrating regions", disable=not progress):
-        real = real_statistics(region, data_dir)
-        log_mean = (real["log_mean_rate_mean"], real["log_mean_rate_sd"])
-        layout = region_layout(region)
-        parts: list[dict[str, Any]] = []
-        for seed in seeds:
-            truth = simulate_noise_free(region, seed, log_mean_rate=log_mean)
-            train_draws, test_draws = noise_draws(
-                region, seed, truth["train_tuning"].shape, (layout["n_repeats"],) + truth["test_tuning"].shape
-            )
-            parts.append({"truth": truth, "train_draws": train_draws, "test_draws": test_draws})
-
-        def stats(baseline: float, event_scale: float) -> tuple[float, float]:
-            zeros, oracles = [], []
-            for part in parts:
-                pop = part["truth"]["population"]
-                train = zero_inflated_gamma(
-                    noise_free_rates(pop, part["truth"]["train_tuning"], baseline), event_scale, part["train_draws"]
-                )
-                test = zero_inflated_gamma(
-                    noise_free_rates(pop, part["truth"]["test_tuning"], baseline), event_scale, part["test_draws"]
-                )
-                zeros.append((train == 0).mean())
-                oracles.append(oracle_corr(test).mean())
-            return float(np.mean(zeros)), float(np.mean(oracles))
-
-        def event_scale_for(baseline: float) -> float:
-            return _bisect(lambda s: stats(baseline, s)[0], real["zero_fraction"], 0.01, 20.0, True, steps)
-
-        baseline = _bisect(
-            lambda b: stats(b, event_scale_for(b))[1], real["oracle"], 0.0, 0.99, increasing=False, steps=steps
-        )
-        result[region] = RegionParams(
-            baseline=round(baseline, 4),
-            event_scale=round(event_scale_for(baseline), 4),
-            log_mean_rate_mean=round(log_mean[0], 4),
-            log_mean_rate_sd=round(log_mean[1], 4),
-        )
-    return result

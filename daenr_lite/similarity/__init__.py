@@ -24,7 +24,8 @@ from typing import Any
 from .best_unit import best_unit_predictions, best_unit_significance
 from .ceilings import noise_ceiling, split_half_reliability
 from .cka import linear_cka
-from .compare import MEASURES, compare
+from .compare import compare
+from .measures import MEASURES
 from .predictivity import DEFAULT_ALPHAS, linear_predictivity
 from .rsa import rdm, rsa
 from .significance import NeuronSignificance, benjamini_hochberg, neuron_significance

@@ -155,7 +155,7 @@ def noise_ceiling(
     if measure == "predictivity":
         return predictivity_consistency(resp, n_splits, seed, alphas=alphas, n_folds=n_folds)
     if isinstance(measure, str):
-        from .compare import MEASURES
+        from .measures import MEASURES
 
         if measure not in MEASURES:
             raise ValueError(

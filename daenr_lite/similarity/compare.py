@@ -21,18 +21,13 @@ import numpy as np
 
 from ._arrays import as_repeats, as_stimulus_matrix, check_same_stimuli, rng_from
 from .ceilings import noise_ceiling
-from .cka import centred_gram, cka_from_grams, linear_cka
-from .predictivity import DEFAULT_ALPHAS, check_alphas, linear_predictivity, make_folds, predictivity_from_gram
+from .cka import centred_gram, cka_from_grams
+from .measures import MEASURES
+from .predictivity import DEFAULT_ALPHAS, check_alphas, make_folds, predictivity_from_gram
 from .rsa import _ranked_rdm, _rdm_corr, rdm, rsa
 
 __all__ = ["compare", "MEASURES"]
 
-#: measure name -> f(X (stimuli, units), Y (stimuli, units)) -> float
-MEASURES: dict[str, Callable[..., float]] = {
-    "cka": linear_cka,
-    "rsa": rsa,
-    "predictivity": linear_predictivity,
-}
 
 
 def _permutation_null(
