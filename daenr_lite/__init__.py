@@ -9,7 +9,7 @@ Names are imported lazily, so ``import daenr_lite`` stays fast (torch loads on f
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -98,6 +98,76 @@ _EXPORTS: dict[str, str] = {
     "MappingLayerExplorer": "daenr_lite.widgets",
     "run_notebooks": "daenr_lite.runner",
 }
+
+if TYPE_CHECKING:  # the flat API as type checkers and editors see it (imports stay lazy at run time)
+    from .config import ModelConfig, TrainConfig, preset
+    from .data import (
+        DatasetError,
+        GroundTruth,
+        MissingDataError,
+        NeuralDataset,
+        NormalizationStats,
+        available_datasets,
+        default_data_dir,
+        load_antolik2016_test_set,
+        load_dataset,
+    )
+    from .experiments import plot_significant_counts, significant_neuron_counts, significant_vs_insignificant
+    from .losses import PoissonLoss, joint_loss, poisson_loss, reconstruction_loss
+    from .metrics import (
+        feve,
+        fraction_of_ceiling,
+        ground_truth_ceiling,
+        mse,
+        oracle_corr,
+        per_neuron_corr,
+        psnr,
+        single_trial_corr,
+        ssim,
+    )
+    from .models import (
+        CNNFR,
+        DAE,
+        DAENR,
+        Decoder,
+        Encoder,
+        FactorizedReadout,
+        build_model,
+        compression_ratio,
+        model_names,
+        model_spec,
+    )
+    from .runner import run_notebooks
+    from .session import Session, setup
+    from .similarity import (
+        LayerProbe,
+        NeuronSignificance,
+        compare,
+        fit_probe,
+        layer_profile,
+        linear_cka,
+        linear_predictivity,
+        neuron_significance,
+        noise_ceiling,
+        plot_layer_profile,
+        rdm,
+        rsa,
+    )
+    from .stats import mean_sd, paired_comparison
+    from .threads import apply_thread_policy, thread_policy
+    from .training import (
+        History,
+        TrainingDiverged,
+        evaluate,
+        fit,
+        get_device,
+        load_model,
+        predict,
+        save_model,
+        set_seed,
+    )
+    from .widgets import MappingLayerExplorer
+    from .zoo import ModelStore, Recipe, load_pretrained, pretrain
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

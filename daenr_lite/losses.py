@@ -66,18 +66,28 @@ def joint_loss(
     pred: torch.Tensor,
     target: torch.Tensor,
     lam: float,
+    penalty: torch.Tensor | float | None = None,
     check: bool = True,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """DAE-NR objective ``MSE(recon, image) + lam * Poisson(pred, target)``.
+    """The DAE-NR objective ``MSE(recon, image) + lam * (Poisson(pred, target) + penalty)``.
+
+    ``penalty`` is the readout's L1 term, ``model.regularizer()``: with it this is exactly what
+    :func:`daenr_lite.fit` minimises for a DAE-NR (``daenr_lite.training.objective`` computes it batch by batch);
+    ``None`` leaves it out (as the validation loss does).
 
     Returns
     -------
     total : scalar tensor.
-    parts : ``{"mse": ..., "poisson": ...}`` (unweighted scalar tensors).
+    parts : ``{"mse": ..., "poisson": ...}`` and ``"l1"`` when a penalty is given (unweighted scalar tensors).
     """
     mse = reconstruction_loss(recon, image, check=check)
     poisson = poisson_loss(pred, target, check=check)
-    return mse + lam * poisson, {"mse": mse, "poisson": poisson}
+    parts = {"mse": mse, "poisson": poisson}
+    response_term = poisson
+    if penalty is not None:
+        parts["l1"] = torch.as_tensor(penalty, dtype=poisson.dtype, device=poisson.device)
+        response_term = poisson + parts["l1"]
+    return mse + lam * response_term, parts
 
 
 class PoissonLoss(nn.Module):

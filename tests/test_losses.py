@@ -45,6 +45,24 @@ def test_joint_loss_is_mse_plus_weighted_poisson():
     assert float(total) == pytest.approx(0.04 + 0.1 * 2.0, abs=1e-6)
 
 
+def test_joint_loss_with_the_readout_penalty_is_what_fit_minimises():
+    from daenr_lite.data import load_dataset
+    from daenr_lite.models import build_model
+    from daenr_lite.training.objective import objective
+
+    data = load_dataset("simulated", region=1, n_neurons=6, n_train=20, n_test=5, n_repeats=2, cache=False)
+    torch.manual_seed(0)
+    model = build_model("dae_nr_2", data)
+    x = torch.as_tensor(data.train_images[:8], dtype=torch.float32)
+    y = torch.as_tensor(data.train_responses[:8], dtype=torch.float32)
+    out = model(x)
+    total, parts = objective(model, out, x, y, lam=0.01)
+    expected, expected_parts = joint_loss(out["reconstruction"], x, out["responses"], y, lam=0.01,
+                                          penalty=model.regularizer())
+    assert float(total) == pytest.approx(float(expected), rel=1e-6)
+    assert float(parts["l1"]) == pytest.approx(float(expected_parts["l1"])) and float(parts["l1"]) > 0
+
+
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
 def test_non_finite_inputs_raise_naming_the_tensor(bad):
     good = torch.ones(2, 3)
