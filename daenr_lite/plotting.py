@@ -219,11 +219,10 @@ def plot_feature_maps(features: Sequence[Any], max_channels: int = 6, layer_name
 
 
 def _per_neuron_r(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
-    pc = pred - pred.mean(0)
-    tc = target - target.mean(0)
-    denom = np.sqrt((pc ** 2).sum(0) * (tc ** 2).sum(0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denom > 0, (pc * tc).sum(0) / np.where(denom > 0, denom, 1), 0.0)
+    """Pearson r per neuron (:func:`daenr_lite.metrics.per_neuron_corr`), 0 where undefined (for sorting/labels)."""
+    from .metrics import per_neuron_corr
+
+    return np.nan_to_num(per_neuron_corr(pred, target), nan=0.0)
 
 
 def plot_predicted_vs_recorded(predicted: Any, recorded: Any, neurons: Sequence[int] | None = None,

@@ -136,7 +136,7 @@ show_figure(plotting.plot_predicted_vs_recorded(predicted, data.test_mean_respon
 # %%
 masks = cnn.readout.mask.detach().cpu().numpy()
 truth = data.ground_truth.filters if data.ground_truth is not None else None
-best = np.argsort(per_neuron_corr(predicted, data.test_mean_responses))[::-1][:8]
+best = np.argsort(np.nan_to_num(per_neuron_corr(predicted, data.test_mean_responses), nan=-1.0))[::-1][:8]
 show_figure(plotting.plot_readout_masks(masks[best], None if truth is None else truth[best],
                                         labels=best.tolist(), title="Readout masks of the 8 best-predicted neurons"),
             "02_masks", OUTPUT_DIR)
