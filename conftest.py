@@ -12,3 +12,6 @@ import tempfile
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("DAENR_MODE", "quick")
 os.environ.setdefault("DAENR_DATA_DIR", os.path.join(tempfile.gettempdir(), "daenr-lite-test-cache"))
+
+# the student notebooks (exercises unsolved) are executed by tests/test_student.py, not by nbval
+collect_ignore_glob = ["notebooks/student/*"]

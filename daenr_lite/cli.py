@@ -8,6 +8,7 @@ Subcommands::
     daenr-lite sync-notebooks [--notebooks DIR] [--only 00,03] [--no-execute]
     daenr-lite pretrain [--dataset simulated|antolik2016] [--regions 1 2 3] [--seeds 0 1 2] [--device auto]
                         [--output DIR] [--float16] [--no-table2]
+    daenr-lite make-student [--notebooks DIR] [--output DIR]
     daenr-lite info
 """
 from __future__ import annotations
@@ -101,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--no-table2", dest="table2", action="store_false",
                      help="skip the region-3 Table 2 models (DAE-NR_i on only its (in)significant neurons)")
 
+    student = sub.add_parser("make-student", help="write student notebooks (solutions replaced by exercises)")
+    student.add_argument("--notebooks", type=Path, default=None, help="instructor notebooks (default ./notebooks)")
+    student.add_argument("--output", type=Path, default=None, help="target folder (default notebooks/student)")
+
     sub.add_parser("info", help="print versions and the compute device")
     return parser
 
@@ -183,6 +188,18 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_make_student(args: argparse.Namespace) -> int:
+    from .student import make_student
+
+    try:
+        written = make_student(args.notebooks, args.output, echo=None)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(written) // 2} student notebooks to {written[0].parent}")
+    return 0
+
+
 def _cmd_info(_args: argparse.Namespace) -> int:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -233,6 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "download": _cmd_download,
         "sync-notebooks": _cmd_sync,
         "pretrain": _cmd_pretrain,
+        "make-student": _cmd_make_student,
         "info": _cmd_info,
     }
     return handlers[args.command](args)

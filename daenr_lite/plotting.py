@@ -25,6 +25,7 @@ __all__ = [
     "plot_explorer_view",
     "plot_paper_comparison",
     "plot_seed_comparison",
+    "plot_model_schematic",
 ]
 
 LAYER_NAMES = ("h1", "h2", "h3", "h4")
@@ -190,30 +191,46 @@ def plot_reconstructions(originals: Any, reconstructions: Any | Mapping[str, Any
 
 
 def plot_feature_maps(features: Sequence[Any], max_channels: int = 6, layer_names: Sequence[str] = LAYER_NAMES,
-                      title: str = "Encoder feature maps for one image"):
-    """The first ``max_channels`` channels of each layer for ONE image.
+                      title: str = "Encoder feature maps for one image", image: Any | None = None):
+    """The first ``max_channels`` channels of each layer for ONE image, one colour scale (and colorbar) per layer.
 
     features : list of 4 arrays, each ``(C_i, H_i, W_i)`` (or ``(1, C_i, H_i, W_i)``).
+    image : optional input image ``(H, W)`` / ``(1, H, W)``, drawn in a first column so the maps can be
+        compared with what they encode.
     """
     maps = []
     for i, f in enumerate(features):
         arr = _array(f"features[{i}]", f, (3, 4))
         maps.append(arr[0] if arr.ndim == 4 else arr)
     ncols = min(max_channels, max(m.shape[0] for m in maps))
-    fig = _figure(1.25 * ncols + 1.0, 1.4 * len(maps) + 0.4)
-    axes = fig.subplots(len(maps), ncols, squeeze=False)
+    offset = 1 if image is not None else 0
+    fig = _figure(1.25 * (ncols + offset) + 1.6, 1.4 * len(maps) + 0.4)
+    axes = fig.subplots(len(maps), ncols + offset, squeeze=False)
     for i, fmap in enumerate(maps):
+        if image is not None:
+            ax = axes[i, 0]
+            _blank(ax)
+            if i == 0:
+                ax.imshow(np.squeeze(np.asarray(image, dtype=float)), cmap="gray", vmin=0, vmax=1)
+                ax.set_title("input", fontsize=8)
+            else:
+                ax.axis("off")
+        shown = fmap[:ncols]
+        vmin, vmax = float(shown.min()), float(shown.max())
+        last = None
         for j in range(ncols):
-            ax = axes[i, j]
+            ax = axes[i, j + offset]
             _blank(ax)
             if j < fmap.shape[0]:
-                ax.imshow(fmap[j], cmap="viridis")
+                last = ax.imshow(fmap[j], cmap="viridis", vmin=vmin, vmax=vmax)
                 if i == 0:
                     ax.set_title(f"channel {j}", fontsize=8)
             else:
                 ax.axis("off")
+        if last is not None:
+            fig.colorbar(last, ax=list(axes[i, offset:]), fraction=0.02, pad=0.01)
         name = layer_names[i] if i < len(layer_names) else f"layer {i + 1}"
-        axes[i, 0].set_ylabel(f"{name}\n{fmap.shape[0]}x{fmap.shape[1]}x{fmap.shape[2]}", fontsize=8)
+        axes[i, offset].set_ylabel(f"{name}\n{fmap.shape[0]}x{fmap.shape[1]}x{fmap.shape[2]}", fontsize=8)
     fig.suptitle(title)
     return fig
 
@@ -271,25 +288,54 @@ def plot_predicted_vs_recorded(predicted: Any, recorded: Any, neurons: Sequence[
 
 def plot_readout_masks(masks: Any, true_filters: Any | None = None, n: int = 8,
                        labels: Sequence[Any] | None = None,
-                       title: str = "Learned readout masks (where each neuron looks)"):
-    """Each neuron's learned spatial mask ``(neurons, h, w)``; with ``true_filters (neurons, H, W)`` the
-    ground-truth receptive field's envelope ``|filter|`` is drawn underneath for comparison.
-    ``labels`` name the neurons in the titles (default: their position)."""
+                       title: str = "Learned readout masks (where each neuron looks)",
+                       image_shape: Sequence[int] | None = None):
+    """Each neuron's learned spatial mask ``(neurons, h, w)``, drawn on the image's pixel grid.
+
+    The readout's map is smaller than the image ("valid" convolutions): unit ``(y, x)`` is centred on image
+    pixel ``(y + dy, x + dx)`` with ``dy = (H - h) / 2``, ``dx = (W - w) / 2``, so the mask is placed there and
+    both panels share the image's extent. With ``true_filters (neurons, H, W)`` the top row shows the
+    ground-truth receptive field's envelope ``|filter|`` (grey) with the mask's contours on top (50 % and 80 %
+    of its maximum). ``labels`` name the neurons (default: their position); ``image_shape`` (H, W) is needed
+    only without ``true_filters``.
+    """
     m = _array("masks", masks, (3,))[:n]
-    rows = 1 if true_filters is None else 2
-    fig = _figure(1.35 * len(m) + 1.2, 1.45 * rows + 0.5)
-    axes = fig.subplots(rows, len(m), squeeze=False)
     truth = None if true_filters is None else np.abs(_array("true_filters", true_filters, (3,))[:n])
-    for j in range(len(m)):
-        axes[0, j].imshow(m[j], cmap="magma")
-        axes[0, j].set_title(f"neuron {labels[j] if labels is not None else j}", fontsize=8)
-        _blank(axes[0, j])
-        if truth is not None:
-            axes[1, j].imshow(truth[j], cmap="magma")
-            _blank(axes[1, j])
-    axes[0, 0].set_ylabel("learned mask", fontsize=8)
     if truth is not None:
-        axes[1, 0].set_ylabel("true |RF|", fontsize=8)
+        height, width = truth.shape[1:]
+    elif image_shape is not None:
+        height, width = (int(v) for v in image_shape)
+    else:
+        height, width = m.shape[1:]
+    dy, dx = (height - m.shape[1]) / 2, (width - m.shape[2]) / 2
+    extent = (dx - 0.5, dx + m.shape[2] - 0.5, dy + m.shape[1] - 0.5, dy - 0.5)
+    rows = 1 if truth is None else 2
+    fig = _figure(1.35 * len(m) + 1.2, 1.45 * rows + 0.6)
+    axes = fig.subplots(rows, len(m), squeeze=False)
+    for j in range(len(m)):
+        name = f"neuron {labels[j] if labels is not None else j}"
+        if truth is not None:
+            ax = axes[0, j]
+            ax.imshow(truth[j], cmap="gray_r")
+            peak = float(m[j].max())
+            if peak > 0:
+                ys = np.arange(m.shape[1]) + dy
+                xs = np.arange(m.shape[2]) + dx
+                ax.contour(xs, ys, m[j], levels=[0.5 * peak, 0.8 * peak], colors=["tab:orange", "tab:red"], linewidths=1)
+            ax.set_title(name, fontsize=8)
+            _blank(ax)
+        ax = axes[rows - 1, j]
+        ax.imshow(m[j], cmap="magma", extent=extent)
+        ax.set_xlim(-0.5, width - 0.5)
+        ax.set_ylim(height - 0.5, -0.5)
+        ax.add_patch(__import__("matplotlib.patches", fromlist=["Rectangle"]).Rectangle(
+            (extent[0], extent[3]), m.shape[2], m.shape[1], fill=False, ec="0.6", lw=0.6, ls=":"))
+        if truth is None:
+            ax.set_title(name, fontsize=8)
+        _blank(ax)
+    if truth is not None:
+        axes[0, 0].set_ylabel("true |RF| +\nmask contours", fontsize=8)
+    axes[rows - 1, 0].set_ylabel("learned mask\n(image grid)", fontsize=8)
     fig.suptitle(title)
     return fig
 
@@ -343,6 +389,73 @@ def plot_metric_table(values: Mapping[str, float], reference: Mapping[str, float
         lo, hi = min(finite), max(finite)
         ax.set_ylim(max(0.0, lo - 0.25 * (hi - lo + 1e-9) - 0.05 * hi), hi + 0.1 * (hi - lo + 1e-9) + 0.02 * hi)
     ax.legend(fontsize=8)
+    return fig
+
+
+def plot_model_schematic(mapping_layer: int = 2, title: str = "The three models (the paper's Figure 1)"):
+    """The paper's Figure 1, drawn: (a) DAE, (b) CNN-FR, (c) DAE-NR_i with its readout on ``mapping_layer``.
+
+    Boxes are layers (height ~ spatial size), arrows the data flow; orange = trained on neural responses
+    (Poisson loss), blue = trained on the image (MSE).
+    """
+    from matplotlib.patches import FancyArrowPatch, Rectangle
+
+    if mapping_layer not in (1, 2, 3, 4):
+        raise ValueError(f"mapping_layer must be 1, 2, 3 or 4; got {mapping_layer!r}.")
+    fig = _figure(11.0, 3.4)
+    axes = fig.subplots(1, 3)
+    heights = [1.0, 0.8, 0.6, 0.4, 0.25]  # image, h1..h4: the maps shrink
+
+    def box(ax, x, h, label, color="0.85"):
+        ax.add_patch(Rectangle((x - 0.16, 1.5 - h / 2), 0.32, h, fc=color, ec="0.3"))
+        ax.text(x, 1.5 - h / 2 - 0.12, label, ha="center", va="top", fontsize=8)
+
+    def arrow(ax, a, b, color="0.3"):
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=10, color=color, lw=1))
+
+    def encoder(ax, names, color):
+        box(ax, 0.0, heights[0], "image x")
+        for i, name in enumerate(names, start=1):
+            box(ax, 0.55 * i, heights[i], name, color)
+            arrow(ax, (0.55 * (i - 1) + 0.17, 1.5), (0.55 * i - 0.17, 1.5))
+
+    panels = [("(a) DAE: reconstruct the image", "MSE"), ("(b) CNN-FR: predict the neurons", "Poisson"),
+              (f"(c) DAE-NR_{mapping_layer}: both, from one encoder", f"MSE + lambda Poisson")]
+    for ax, (name, loss) in zip(axes, panels):
+        ax.set_xlim(-0.35, 4.6)
+        ax.set_ylim(0.2, 2.8)
+        ax.axis("off")
+        ax.set_title(name, fontsize=9)
+        ax.text(2.1, 0.25, f"loss: {loss}", ha="center", fontsize=8, style="italic")
+    blue, orange = "#9ecae1", "#fdae6b"
+    # (a) DAE: encoder, bottleneck, mirrored decoder
+    encoder(axes[0], ["h1", "h2", "h3", "h4"], blue)
+    box(axes[0], 3.0, 0.6, "decoder", blue)
+    box(axes[0], 3.75, heights[0], "x̂")
+    arrow(axes[0], (2.37, 1.5), (2.83, 1.5))
+    arrow(axes[0], (3.17, 1.5), (3.58, 1.5))
+    # (b) CNN-FR: core, factorized readout, responses
+    encoder(axes[1], ["c1", "c2", "c3", "c4"], orange)
+    box(axes[1], 3.0, 0.6, "readout\nmask x w", orange)
+    box(axes[1], 3.75, 0.9, "rates r̂")
+    arrow(axes[1], (2.37, 1.5), (2.83, 1.5))
+    arrow(axes[1], (3.17, 1.5), (3.58, 1.5))
+    # (c) DAE-NR_i: the DAE plus a readout branching off h_i
+    ax = axes[2]
+    encoder(ax, ["h1", "h2", "h3", "h4"], blue)
+    box(ax, 3.0, 0.6, "decoder", blue)
+    box(ax, 3.75, heights[0], "x̂")
+    arrow(ax, (2.37, 1.5), (2.83, 1.5))
+    arrow(ax, (3.17, 1.5), (3.58, 1.5))
+    x_i = 0.55 * mapping_layer
+    ax.add_patch(Rectangle((2.55, 2.2), 0.6, 0.4, fc=orange, ec="0.3"))
+    ax.text(2.85, 2.4, "readout", ha="center", va="center", fontsize=8)
+    ax.text(3.75, 2.4, "rates r̂", ha="center", va="center", fontsize=8)
+    arrow(ax, (x_i, 1.5 + heights[mapping_layer] / 2), (2.55, 2.4), color="#e6550d")
+    arrow(ax, (3.15, 2.4), (3.5, 2.4))
+    ax.text(x_i, 1.5 + heights[mapping_layer] / 2 + 0.05, "mapping\nlayer", ha="center", va="bottom",
+            fontsize=7, color="#e6550d")
+    fig.suptitle(title)
     return fig
 
 
@@ -442,7 +555,8 @@ def plot_layer_profiles(profiles: Mapping[str, Mapping[str, Sequence[float]]], c
     profiles : ``{measure: {model: [value per layer]}}`` (e.g. measures "RSA", "CKA", "predictivity"); with
         several seeds, the mean over seeds.
     ceiling : ``{measure: noise ceiling}`` drawn as a dashed line.
-    null : ``{measure: {model: [upper 95% of the permutation null per layer]}}`` drawn as a shaded band.
+    null : ``{measure: {model: [upper 95% of the permutation null per layer]}}`` drawn as a dotted line in the
+        model's colour (values above it are above chance).
     spread : ``{measure: {model: [sd over seeds per layer]}}`` drawn as ± 1 sd error bars.
     """
     if not profiles:
@@ -457,8 +571,9 @@ def plot_layer_profiles(profiles: Mapping[str, Mapping[str, Sequence[float]]], c
             if spread and measure in spread and model in spread[measure]:
                 ax.errorbar(x, values, yerr=np.asarray(spread[measure][model], float), fmt="none",
                             ecolor=line.get_color(), capsize=3)
-            if null and measure in null and model in null[measure]:
-                ax.fill_between(x, 0, np.asarray(null[measure][model], float), color=line.get_color(), alpha=0.12)
+            if null and measure in null and model in null[measure]:  # a dotted line per model: bands would hide each other
+                ax.plot(x, np.asarray(null[measure][model], float), ":", color=line.get_color(), lw=1.2,
+                        label="95% of its null" if k == 0 else None)
         if ceiling and measure in ceiling and np.isfinite(ceiling[measure]):
             ax.axhline(ceiling[measure], color="k", ls="--", lw=1, label="noise ceiling")
         n_layers = max(len(v) for v in per_model.values())
@@ -467,7 +582,7 @@ def plot_layer_profiles(profiles: Mapping[str, Mapping[str, Sequence[float]]], c
         ax.set_ylabel(MEASURE_LABELS.get(measure, measure))
         ax.set_title(MEASURE_LABELS.get(measure, measure))
     axes[0].legend(fontsize=8)
-    fig.suptitle(title + (" (shaded: 95% of the shuffled-stimulus null)" if null else "")
+    fig.suptitle(title + (" (dotted: 95th percentile of each model's shuffled-stimulus null)" if null else "")
                  + ("; error bars: ± 1 sd over seeds" if spread else ""))
     return fig
 

@@ -18,6 +18,8 @@
 # auto-encoder that is trained to reconstruct images *and* to predict how neurons in mouse primary visual
 # cortex (V1) respond to those images. This first notebook checks your environment and introduces the data.
 #
+# **Time:** about 50 minutes (sections are timed below).
+#
 # ## Learning goals
 # - Check that the package, PyTorch and (optionally) a GPU work.
 # - Know the layout of a `NeuralDataset`: training images with one response each, test images shown
@@ -41,8 +43,9 @@ OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figure
 import numpy as np
 
 import daenr_lite
-from daenr_lite import oracle_corr, setup
+from daenr_lite import oracle_corr, per_neuron_corr, setup
 from daenr_lite import plotting
+from daenr_lite.exercises import check_oracle_correlation, check_spearman_brown, solution
 from daenr_lite.notebook_utils import find_real_data, record_metrics, show_figure
 
 print(f"daenr-lite {daenr_lite.__version__}")
@@ -55,7 +58,7 @@ session = setup("00", MODE, SEED, DEVICE, DATASET, REGION, OUTPUT_DIR)
 # whatever is not stored yet. `daenr-lite info` (in a terminal) prints the versions of every library and the
 # device as well.
 #
-# ## The dataset
+# ## The dataset (about 10 min)
 #
 # By default we use a **simulated V1 population**: natural-image patches (31×31 pixels) shown to model
 # neurons whose receptive fields, noise and sparsity were calibrated on the real recordings. Simulated data
@@ -83,7 +86,7 @@ show_figure(plotting.plot_images(data.train_images, n=16, title=f"{data.name}: f
             "00_images", OUTPUT_DIR)
 
 # %% [markdown]
-# ## Responses are sparse
+# ## Responses are sparse (about 5 min)
 #
 # The responses are inferred spiking activity from calcium imaging (real data), or continuous values drawn
 # from a *zero-inflated gamma* distribution (simulation: exactly zero with some probability, otherwise a
@@ -98,7 +101,7 @@ fraction_zero = float(np.mean(data.train_responses == 0))
 print(f"{100 * fraction_zero:.0f}% of all training responses are exactly zero")
 
 # %% [markdown]
-# ## Repeats and reliability
+# ## Repeats and reliability (about 20 min, with two coding exercises)
 #
 # The test images were shown several times. The same image does not give the same response twice:
 
@@ -125,7 +128,74 @@ show_figure(plotting.plot_reliability(oracle), "00_reliability", OUTPUT_DIR)
 print(f"mean oracle correlation: {oracle.mean():.3f} over {data.n_neurons} neurons")
 
 # %% [markdown]
-# ## Ground truth: the receptive fields (simulated data only)
+# The histogram shows how the oracle correlation is spread over the neurons: most neurons are clearly
+# reliable, a tail is barely above zero. The mean printed above is the number the simulation was
+# calibrated on (the real region 1 has 0.400).
+#
+# ### Coding exercise 1: the oracle correlation (about 5 min)
+#
+# Write `oracle_correlation(responses)` for responses of shape (repeats, images, neurons): for each repeat
+# $k$ correlate, over the images and per neuron, trial $k$ with the mean of the *other* repeats; then
+# average over $k$. The check cell compares your function with daenr-lite's `oracle_corr` on random data and
+# says what is wrong. Until it passes, the notebook keeps using daenr-lite's version.
+
+# %%
+def oracle_correlation(responses):
+    """(repeats, images, neurons) -> (neurons,): the leave-one-out oracle correlation of each neuron."""
+    ### BEGIN SOLUTION
+    n_repeats = responses.shape[0]
+    total = responses.sum(axis=0)
+    per_trial = []
+    for k in range(n_repeats):
+        trial = responses[k] - responses[k].mean(axis=0)
+        others = (total - responses[k]) / (n_repeats - 1)
+        others = others - others.mean(axis=0)
+        per_trial.append((trial * others).sum(axis=0) / np.sqrt((trial**2).sum(axis=0) * (others**2).sum(axis=0)))
+    return np.mean(per_trial, axis=0)
+    ### END SOLUTION
+
+
+check_oracle_correlation(oracle_correlation)
+
+# %% [markdown]
+# **Think!** On region 1 the mean oracle correlation is about 0.39, yet in notebook 02 a model's correlation
+# with the recorded responses reaches about 0.7. How can a model agree with the data better than the data
+# agrees with itself?
+#
+# <details><summary>Answer</summary>
+#
+# The oracle correlates *one* noisy trial with the mean of the others; models are scored against the mean of
+# *all* repeats, which is much less noisy than a single trial. Averaging $K$ trials raises the reliability,
+# as the next exercise computes, and a model that predicted the noise-free rate exactly would correlate
+# with the 10-repeat mean as well as that mean correlates with the truth.
+# </details>
+#
+# ### Coding exercise 2: Spearman-Brown (about 5 min)
+#
+# If one trial has reliability $r$ (its correlation with another, independent trial), the mean of $K$ trials
+# has reliability $\frac{K r}{1 + (K - 1) r}$ (the Spearman-Brown formula). Write
+# `spearman_brown(r, factor)` for an array of reliabilities `r` and a number `factor` $= K$.
+
+# %%
+def spearman_brown(r, factor):
+    """Reliability of a mean over `factor` times as many trials as the reliability `r` was measured on."""
+    ### BEGIN SOLUTION
+    return factor * r / (1.0 + (factor - 1.0) * r)
+    ### END SOLUTION
+
+
+use = spearman_brown if check_spearman_brown(spearman_brown) else solution("spearman_brown")
+# single-trial reliability: the mean correlation between two different trials, per neuron
+K = data.n_repeats
+pairs = [(k, j) for k in range(K) for j in range(k + 1, K)]
+single = np.mean([per_neuron_corr(data.test_responses[k], data.test_responses[j]) for k, j in pairs], axis=0)
+mean_of_k = use(single, K)
+print(f"single trials: reliability {np.nanmean(single):.3f}; the mean of {K} trials: {np.nanmean(mean_of_k):.3f}")
+print(f"a perfect model would correlate with the {K}-trial mean at about sqrt of that: "
+      f"{np.nanmean(np.sqrt(np.clip(mean_of_k, 0, None))):.3f}")
+
+# %% [markdown]
+# ## Ground truth: the receptive fields (simulated data only; about 5 min)
 #
 # Each simulated neuron filters the image with a Gabor-like receptive field (simple cells: one filter;
 # complex cells: a quadrature pair) and a nonlinearity, giving its noise-free rate; each trial then draws a
@@ -148,7 +218,25 @@ else:
     print("Real recordings: there is no ground truth; the oracle correlation is our reliability estimate.")
 
 # %% [markdown]
-# ## The real recordings
+# The receptive fields are the ground truth a model of these neurons would ideally recover: oriented
+# light/dark bars of different sizes and positions near the patch centre (notebook 02 compares them with
+# what a trained model learned). The printed ceiling is the highest mean test correlation any model can reach
+# on this region; compare it with the Spearman-Brown estimate above, which needs no ground truth.
+#
+# **Three "ceilings" in this course, and what each bounds**
+#
+# | name | computed from | bounds | where |
+# |---|---|---|---|
+# | oracle correlation | one trial vs the mean of the other repeats | nothing about models: it measures the data's single-trial reliability | notebook 00 |
+# | ground-truth ceiling | the simulator's noise-free rates vs the trial-averaged responses | the mean test correlation of any model (simulated data only) | notebooks 00, 02, 03 |
+# | noise ceiling of a similarity measure | the measure between two halves of the repeats, Spearman-Brown corrected | the expected RSA / CKA / predictivity of a noise-free model (an estimate, not a hard bound) | notebook 04 |
+#
+# They differ because they answer different questions: how noisy is one trial (oracle), how well can a
+# prediction match the *averaged* data (ground truth), and how similar can a whole representation look given
+# the noise (similarity ceilings, estimated from the data alone).
+
+# %% [markdown]
+# ## The real recordings (about 5 min)
 #
 # The real data are two-photon recordings from three regions of mouse V1 (Antolík et al. 2016, PLoS
 # Comput Biol, CC BY 4.0): 103 / 55 / 102 neurons, 1800 / 1260 / 1800 training images and 50 test images
@@ -186,11 +274,43 @@ saved = record_metrics(
 print(f"key numbers saved to {saved}")
 
 # %% [markdown]
-# ## Exercises
+# ## Summary: what you learned
+#
+# - A `NeuralDataset` holds single-trial training responses and repeated test responses; every model in
+#   this course is trained on the first and scored on the trial average of the second.
+# - Responses are sparse (about half exactly zero) and noisy; the oracle correlation measures how repeatable
+#   one trial is, Spearman-Brown how much averaging repeats helps.
+# - On simulated data the true receptive fields and the ground-truth ceiling are known, so we can check what
+#   a model learned and how close to the best possible it gets.
+#
+# ## Further questions
 #
 # 1. Set `REGION = 3` in the parameters cell and re-run. Which region has the most reliable neurons?
-# 2. Plot the repeats of the *least* reliable neuron (`np.argmin(oracle)`). What does its tuning look like?
-# 3. The oracle correlation uses single trials. Why is the correlation of a model with the *trial-averaged*
-#    response usually higher than $r_\text{oracle}$? (Hint: how noisy is a mean of 10 repeats?)
-# 4. Simulated data only: compare `truth.params["is_complex"]` with `oracle`. Are complex cells more or less
-#    reliable than simple cells here?
+#
+#    <details><summary>Answer</summary>
+#
+#    Region 1: its mean oracle correlation is the highest of the three (simulated 0.385 / 0.319 / 0.354 for
+#    regions 1 / 2 / 3, calibrated on the real 0.400 / 0.329 / 0.369). Region 3 has more repeats (12), which
+#    helps the trial average but not the single-trial oracle.
+#    </details>
+#
+# 2. Plot the repeats of the *least* reliable neuron (`plotting.plot_repeats(data.test_responses,
+#    neuron=int(np.argmin(oracle)))`). What does its tuning look like?
+#
+#    <details><summary>Answer</summary>
+#
+#    Its trials barely agree: the responses to an image vary as much between repeats as between images, so
+#    the trial mean is nearly flat. No model can predict such a neuron; that is why FEVe is averaged over
+#    reliable neurons only (notebook 02).
+#    </details>
+#
+# 3. Simulated data only: compare `truth.params["is_complex"]` with `oracle`
+#    (e.g. `oracle[truth.params["is_complex"]].mean()` against the simple cells). Are complex cells more or
+#    less reliable than simple cells here?
+#
+#    <details><summary>Answer</summary>
+#
+#    Less reliable: with seed 0, region 1's 42 complex cells have a mean oracle of 0.26 against 0.47 for its
+#    61 simple cells (regions 2 and 3 show the same). The energy model responds to a feature at any phase,
+#    so its rate varies less from image to image: a smaller stimulus-driven share for the same trial noise.
+#    </details>

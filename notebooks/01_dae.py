@@ -18,6 +18,8 @@
 # which features to keep: whatever helps the reconstruction survives. DAE-NR (notebook 03) starts from this
 # model and adds neural responses; here we build and train the plain DAE (paper Figure 1a).
 #
+# **Time:** about 45 minutes (sections are timed below).
+#
 # ## Learning goals
 # - Read the architecture: four convolutional encoder layers $h_1 \dots h_4$ and a mirrored decoder.
 # - Compute how much the bottleneck compresses an image.
@@ -39,6 +41,7 @@ import numpy as np
 
 from daenr_lite import DAE, evaluate, fit, predict, preset, psnr, setup, ssim
 from daenr_lite import plotting
+from daenr_lite.exercises import check_compression_ratio, check_psnr_per_image
 from daenr_lite.notebook_utils import describe_training, record_metrics, show_figure
 from daenr_lite.stats import format_mean_sd
 
@@ -47,7 +50,7 @@ data = session.data()
 print(f"{data.name}: {data.n_train} training and {data.n_test} test images of {data.image_shape}")
 
 # %% [markdown]
-# ## Architecture
+# ## Architecture (about 10 min, with a coding exercise)
 #
 # Each encoder layer is a convolution, batch normalisation and a nonlinearity $\sigma$ (ELU):
 #
@@ -67,7 +70,36 @@ for name, shape in zip(["h1", "h2", "h3", "h4"], model.encoder.output_shapes):
 print(f"image: {data.image_shape[0] * data.image_shape[1]} pixels -> compression ratio {model.compression_ratio:.1f}")
 
 # %% [markdown]
-# ## Training, live
+# The bottleneck $h_4$ holds 128 numbers for an image of 961 pixels.
+#
+# ### Coding exercise 1: the compression ratio (about 3 min)
+#
+# Write `compression_ratio(image_shape, code_shape)`: how many numbers of the image there are per number of
+# the code, e.g. `(31, 31)` and `(8, 4, 4)` give $961 / 128$.
+
+# %%
+def compression_ratio(image_shape, code_shape):
+    """Numbers in the image / numbers in the code."""
+    ### BEGIN SOLUTION
+    return float(np.prod(image_shape) / np.prod(code_shape))
+    ### END SOLUTION
+
+
+check_compression_ratio(compression_ratio)
+
+# %% [markdown]
+# **Think!** A ratio of 7.5 sounds modest next to JPEG's 10-20. Why can the DAE still not keep every pixel?
+#
+# <details><summary>Answer</summary>
+#
+# JPEG keeps 8-bit coefficients chosen per image, and throws away what the eye misses; the DAE's 128 numbers
+# are continuous but computed by one fixed network for every image, learned from 1440 training images. What
+# it can keep is what those images have in common (coarse light and dark structure), not the texture of a
+# particular image.
+# </details>
+
+# %% [markdown]
+# ## Training, live (about 5 min)
 #
 # `fit` uses Adam, holds out 20% of the training images for validation, lowers the learning rate when the
 # validation loss stalls and stops early (restoring the best weights). Here we train for only a few epochs
@@ -86,7 +118,7 @@ show_figure(plotting.plot_training_curves({"train": history.train_loss, "validat
             "01_training", OUTPUT_DIR)
 
 # %% [markdown]
-# ## How good are the reconstructions?
+# ## How good are the reconstructions? (about 15 min, with a coding exercise)
 #
 # - **MSE** is the loss above, averaged over test images.
 # - **PSNR** (peak signal-to-noise ratio, dB) puts the per-image MSE on a log scale, for pixels in $[0,1]$:
@@ -96,6 +128,23 @@ show_figure(plotting.plot_training_curves({"train": history.train_loss, "validat
 #   $\mathrm{SSIM} = \frac{(2\mu_x\mu_{\hat x} + c_1)(2\sigma_{x\hat x} + c_2)}{(\mu_x^2 + \mu_{\hat x}^2 + c_1)(\sigma_x^2 + \sigma_{\hat x}^2 + c_2)}$.
 #
 # A number means little without a baseline: a "model" that outputs the mean gray value for every image.
+#
+# ### Coding exercise 2: PSNR (about 5 min)
+#
+# Write `psnr_per_image(reconstructions, images)` for arrays of shape (images, 1, H, W) with pixels in
+# $[0, 1]$: the PSNR of each image, $10 \log_{10}(1 / \mathrm{MSE}_\text{image})$, averaged over the images
+# (what daenr-lite's `psnr` reports).
+
+# %%
+def psnr_per_image(reconstructions, images):
+    """Mean over images of 10 log10(1 / per-image MSE), in dB."""
+    ### BEGIN SOLUTION
+    per_image_mse = np.mean((reconstructions - images) ** 2, axis=(1, 2, 3))
+    return float(np.mean(10 * np.log10(1.0 / per_image_mse)))
+    ### END SOLUTION
+
+
+check_psnr_per_image(psnr_per_image)
 
 # %%
 scores = evaluate(model, data)
@@ -129,16 +178,22 @@ show_figure(plotting.plot_reconstructions(data.test_images[:8], {"live": predict
 # numbers cannot hold every pixel.
 
 # %% [markdown]
-# ## Inside the encoder
+# ## Inside the encoder (about 5 min)
 #
 # The feature maps of one test image in the converged DAE: early layers ($h_1$) keep a full-resolution copy
 # of the image filtered in different ways (edges, light vs dark); deeper layers are coarser and more abstract.
 # Notebook 03 asks which of these layers is the best place to read V1 responses from.
 
 # %%
-show_figure(plotting.plot_feature_maps([layer[0] for layer in out["features"]],
-                                       title="DAE feature maps h1..h4 for test image 0"),
+show_figure(plotting.plot_feature_maps([layer[0] for layer in out["features"]], image=data.test_images[0],
+                                       title=f"Feature maps h1..h4 of the {session.mode} DAE (seed {SEED}) for test image 0"),
             "01_feature_maps", OUTPUT_DIR)
+
+# %% [markdown]
+# Each row is one layer (one colour scale and colorbar per layer; the first six channels), beside the input
+# image. In $h_1$ several channels are sharpened or inverted copies of the image's bright blobs and edges;
+# $h_2$ and $h_3$ keep where the strong features are on a coarser grid; the 4x4 maps of $h_4$, the code, no
+# longer look like the image at all.
 
 # %%
 saved = record_metrics(OUTPUT_DIR, "01", mode=session.mode, mse=scores["mse"], psnr=scores["psnr"], ssim=scores["ssim"],
@@ -148,12 +203,40 @@ saved = record_metrics(OUTPUT_DIR, "01", mode=session.mode, mse=scores["mse"], p
 print(f"key numbers saved to {saved}")
 
 # %% [markdown]
-# ## Exercises
+# ## Summary: what you learned
+#
+# - The DAE squeezes a 31x31 image through 128 numbers ($h_4$) and rebuilds it; the compression ratio is
+#   $961/128 \approx 7.5$.
+# - MSE, PSNR and SSIM judge reconstructions, always against a baseline (the mean gray image); PSNR is a mean
+#   of per-image values, which is not the PSNR of the mean MSE.
+# - A few epochs already beat the baseline by far; converged DAEs are better still, and the spread over
+#   seeds tells how much of a difference between two DAEs is noise.
+# - Early layers keep image-like maps, the bottleneck an abstract code.
+#
+# ## Further questions
 #
 # 1. Train the live model longer (`config = quick.train.replace(seed=SEED, max_epochs=20)`). How do PSNR and
 #    SSIM grow with training time, and how close do you get to the converged DAEs?
+#
+#    <details><summary>Answer</summary>
+#
+#    They rise quickly over the first epochs, then slowly: the converged DAEs trained 40 epochs with early
+#    stopping and learning-rate decay, and their validation loss was still creeping down at the end.
+#    </details>
+#
 # 2. Make the bottleneck narrower: `DAE(data.image_shape, ModelConfig(encoder_channels=(16, 32, 32, 2)))`
 #    (`from daenr_lite import ModelConfig`). What happens to the compression ratio and to the reconstructions?
+#
+#    <details><summary>Answer</summary>
+#
+#    The code shrinks to 2x4x4 = 32 numbers (ratio 30): reconstructions get blurrier and PSNR drops; only the
+#    coarsest light-dark layout survives.
+#    </details>
+#
 # 3. Which kind of image detail does the DAE lose first? Compare fine textures and large shapes.
-# 4. PSNR averages the per-image values. Why can the PSNR of the mean MSE differ from the mean PSNR?
-#    (See the note on the paper's Table 1 in notebook 05.)
+#
+#    <details><summary>Answer</summary>
+#
+#    Fine texture and isolated small bright spots go first; large uniform regions and strong long edges are
+#    kept (see the reconstructions above).
+#    </details>

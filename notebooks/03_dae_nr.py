@@ -24,6 +24,8 @@
 # one with its seed-to-seed spread. `MODE = "quick"` trains short versions instead (seconds per model; one
 # seed, far from converged), `MODE = "full"` trains what the zoo lacks (e.g. on the real recordings).
 #
+# **Time:** about 60 minutes (sections are timed below).
+#
 # ## Learning goals
 # - Write down the joint objective and the role of the weight $\lambda$.
 # - Compare DAE-NR$_i$ ($i = 1 \dots 4$) with the plain DAE over seeds, and decide whether a difference is
@@ -41,17 +43,27 @@ REGION = 1  # recording region 1, 2 or 3
 OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figures go here
 
 # %%
+import numpy as np
+
 from daenr_lite import predict, reference, setup
 from daenr_lite import plotting
+from daenr_lite.exercises import check_joint_objective, check_readout_l1_penalty
 from daenr_lite.notebook_utils import format_table, record_metrics, show_figure
 from daenr_lite.stats import format_mean_sd, paired_comparison
 from daenr_lite.widgets import MappingLayerExplorer
 
 session = setup("03", MODE, SEED, DEVICE, DATASET, REGION, OUTPUT_DIR)
 data = session.data()
+show_figure(plotting.plot_model_schematic(mapping_layer=2), "03_models", OUTPUT_DIR)
 
 # %% [markdown]
-# ## The joint objective
+# The three models of the series side by side (the paper's Figure 1): (a) the DAE of notebook 01 learns from
+# the image alone (blue: MSE), (b) the CNN-FR of notebook 02 from the neural responses alone (orange:
+# Poisson), (c) DAE-NR$_i$ keeps the DAE and adds a readout on one encoder layer, here $h_2$, so that layer
+# and everything below it learns from both losses.
+
+# %% [markdown]
+# ## The joint objective (about 15 min, with two coding exercises)
 #
 # For an image $x$ with recorded responses $r$, DAE-NR$_i$ reconstructs $\hat x$ from the bottleneck and
 # predicts $\hat r$ from layer $h_i$ with a factorized readout. Training minimises
@@ -66,7 +78,53 @@ data = session.data()
 #
 # The paper does not publish its architecture or $\lambda$; ours are in `daenr_lite.config`.
 #
-# ## DAE vs DAE-NR$_1$…DAE-NR$_4$, over seeds
+# ### Coding exercise 1: the readout penalty (about 5 min)
+#
+# Write `readout_l1_penalty(mask, weights, gamma)` for masks (N, H, W) and feature weights (N, C): $\gamma$
+# times the sum over neurons of $\lVert m_n \rVert_1 \lVert w_n \rVert_1$.
+
+# %%
+def readout_l1_penalty(mask, weights, gamma):
+    """gamma * sum_n |mask_n|_1 * |weights_n|_1."""
+    ### BEGIN SOLUTION
+    per_neuron = np.abs(mask).reshape(len(mask), -1).sum(axis=1) * np.abs(weights).sum(axis=1)
+    return float(gamma * per_neuron.sum())
+    ### END SOLUTION
+
+
+check_readout_l1_penalty(readout_l1_penalty)
+
+# %% [markdown]
+# ### Coding exercise 2: the joint objective (about 7 min)
+#
+# Write `joint_objective(recon, image, pred, target, lam, penalty)`: the MSE between reconstruction and
+# image (mean over all pixels), plus $\lambda$ times (the Poisson loss of notebook 02, summed over neurons and
+# averaged over images, plus the readout penalty).
+
+# %%
+def joint_objective(recon, image, pred, target, lam, penalty):
+    """MSE(recon, image) + lam * (Poisson(pred, target) + penalty)."""
+    ### BEGIN SOLUTION
+    mse = np.mean((recon - image) ** 2)
+    poisson = np.mean(np.sum(pred - target * np.log(pred + 1e-8), axis=1))
+    return float(mse + lam * (poisson + penalty))
+    ### END SOLUTION
+
+
+check_joint_objective(joint_objective)
+
+# %% [markdown]
+# **Think!** With $\lambda = 10^{-3}$ the response term is multiplied by a thousandth. Does that make it
+# negligible?
+#
+# <details><summary>Answer</summary>
+#
+# No: the MSE of a trained DAE is about 0.01 (a mean over pixels), while the Poisson loss is a sum over ~100
+# neurons, of the order of 50-100. Times $10^{-3}$ that is 0.05-0.1, larger than the MSE itself, and its
+# gradients reach the encoder through the mapping layer.
+# </details>
+#
+# ## DAE vs DAE-NR$_1$…DAE-NR$_4$, over seeds (about 15 min)
 #
 # Each row summarises one model over the seeds of this mode: mean ± standard deviation. `epochs` is how
 # long training ran (the cap is `TrainConfig().max_epochs`).
@@ -133,7 +191,7 @@ show_figure(plotting.plot_reconstructions(data.test_images[:8], reconstructions,
 # way, which is what a PSNR difference of a fraction of a dB looks like. Differences in the prediction of
 # the neurons (`test_corr` above) are much larger between mapping layers than differences in reconstruction.
 #
-# ## Explore: mapping layer × λ × region
+# ## Explore: mapping layer × λ × region (about 15 min)
 #
 # Pick a mapping layer, a response weight λ and a region, then click **Train & show**. Models come from the
 # same store as above: the default λ is in the pretrained zoo and shows at once; a new setting is trained
@@ -163,12 +221,48 @@ saved = record_metrics(
 print(f"key numbers saved to {saved}")
 
 # %% [markdown]
-# ## Exercises
+# ## Summary: what you learned
 #
-# 1. In the explorer, keep layer h2 and move λ from $10^{-5}$ to $10^{-1}$. How do PSNR and test $r$ trade off?
-#    Is there a λ that improves both over the DAE?
-# 2. Which mapping layer predicts the responses best? Why might an early layer ($h_1$, full resolution) suit
-#    V1 neurons better than the bottleneck $h_4$?
+# - DAE-NR$_i$ adds a factorized readout to one encoder layer of the DAE and trains both with
+#   MSE + $\lambda$ (Poisson + readout L1).
+# - Whether the neural responses help the reconstruction is a question about *paired* differences over
+#   seeds: compare each DAE-NR$_i$ with the DAE of the same seed and call a difference an effect only when it
+#   is larger than 2 sd of those differences.
+# - The mapping layer matters much more for predicting the neurons (`test_corr`) than for reconstructing the
+#   images.
+#
+# ## Further questions
+#
+# 1. In the explorer, keep layer h2 and move λ from $10^{-5}$ to $10^{-1}$ (each new setting trains once).
+#    How do PSNR and test $r$ trade off?
+#
+#    <details><summary>Answer</summary>
+#
+#    Small λ behaves like the DAE (good PSNR, poor prediction); large λ turns the encoder into a response
+#    model (better test r, worse PSNR). Try a few values: the trade-off is the point of the exercise.
+#    </details>
+#
+# 2. Which mapping layer predicts the responses best, and why might that be?
+#
+#    <details><summary>Answer</summary>
+#
+#    Read `test_corr` in the table above: the middle layers ($h_2$, $h_3$) predict best, $h_4$ worst. $h_4$
+#    has only 8 channels on a 4x4 grid, too coarse to say where a neuron's small receptive field is; $h_1$
+#    has the resolution but features too simple for complex cells.
+#    </details>
+#
 # 3. Run this notebook with `MODE = "quick"` (one seed, a few epochs). Which conclusions change, and why can
 #    a single quick run not decide them?
-# 4. The paper's region 3 shows the biggest DAE → DAE-NR gain (+2.7 dB). Try `REGION = 3` here.
+#
+#    <details><summary>Answer</summary>
+#
+#    The PSNR differences between the models are a fraction of a dB in both modes, and with one seed there is
+#    no spread to judge them against: the paired comparison needs several seeds before anything is an effect.
+#    </details>
+#
+# 4. The paper's region 3 shows the biggest DAE → DAE-NR gain (+2.7 dB). Set `REGION = 3` here.
+#
+#    <details><summary>Answer</summary>
+#
+#    Notebook 05 gives the answer for every region with the paper's numbers beside ours; see its verdicts.
+#    </details>

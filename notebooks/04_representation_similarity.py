@@ -18,6 +18,8 @@
 # question of the paper: does training with neural data make the model's *representation* more similar to
 # the brain's — and more than a model trained only to predict the neurons (CNN-FR)?
 #
+# **Time:** about 70 minutes (sections are timed below).
+#
 # ## Learning goals
 # - Count the neurons a model predicts **significantly** (the paper's Figure 3), and give the DAE a fair
 #   chance with a readout *probe* on its frozen layers — and see how much a probe-free count differs.
@@ -40,6 +42,7 @@ import numpy as np
 
 from daenr_lite import layer_profile, setup
 from daenr_lite import plotting
+from daenr_lite.exercises import check_benjamini_hochberg, check_linear_cka, check_significance_test
 from daenr_lite.notebook_utils import format_table, record_metrics, show_figure
 from daenr_lite.similarity import MEASURES, best_unit_significance, layer_features
 from daenr_lite.stats import format_mean_sd, paired_comparison
@@ -49,7 +52,7 @@ data = session.data()
 LAYERS = (1, 2, 3, 4)  # mapping layers of DAE-NR and probed layers of the DAE
 
 # %% [markdown]
-# ## The models
+# ## The models (about 5 min)
 #
 # We use the plain DAE, DAE-NR$_i$ for every layer and the CNN-FR, for every seed of this mode (by default
 # converged models from the pretrained zoo). The DAE predicts no responses, so to ask "which neurons does the
@@ -61,12 +64,56 @@ LAYERS = (1, 2, 3, 4)  # mapping layers of DAE-NR and probed layers of the DAE
 # did. The probe-free extreme, **best unit**: for each neuron, the single unit of $h_i$ (one channel at one
 # position) that correlates best with it on the *training* images is its prediction on the *test* images.
 #
-# ## Which neurons does each model explain? (paper Figure 3)
+# ## Which neurons does each model explain? (paper Figure 3; about 25 min, with two coding exercises)
 #
 # For every neuron we correlate the model's predicted responses to the $M = 50$ test images with the
 # trial-averaged recorded responses and test $H_0: \rho \le 0$ with the $t$ statistic
 # $t = r\sqrt{(M-2)/(1-r^2)}$. A neuron is *significant* when $p \le 0.05$. (With 50 images, $r \gtrsim 0.24$.)
 # On ~100 neurons, about 5 pass by chance even for a useless model.
+#
+# ### Coding exercise 1: the significance test (about 5 min)
+#
+# Write `significance_test(r, n_images)`: for correlations `r` (one per neuron) over `n_images` images, the
+# $t$ statistic above and its one-sided $p$-value $P(T_{n-2} \ge t)$ (`scipy.stats.t.sf`). Return `(t, p)`.
+
+# %%
+from scipy import stats
+
+
+def significance_test(r, n_images):
+    """r (neurons,), n_images -> (t, one-sided p), each (neurons,)."""
+    ### BEGIN SOLUTION
+    t = r * np.sqrt((n_images - 2) / (1 - r**2))
+    return t, stats.t.sf(t, df=n_images - 2)
+    ### END SOLUTION
+
+
+check_significance_test(significance_test)
+
+# %% [markdown]
+# ### Coding exercise 2: Benjamini-Hochberg (about 8 min)
+#
+# Testing ~100 neurons at $\alpha = 0.05$ lets about 5 useless ones through. The Benjamini-Hochberg
+# procedure controls the *false discovery rate* instead: sort the $m$ p-values, multiply the $k$-th smallest
+# by $m / k$, then make the result monotone (going from the largest p-value down, each adjusted value is the
+# minimum of itself and the one above it), and cap at 1. Write `benjamini_hochberg(p)` returning the adjusted
+# p-values in the original order.
+
+# %%
+def benjamini_hochberg(p):
+    """(m,) p-values -> (m,) BH-adjusted p-values, same order."""
+    ### BEGIN SOLUTION
+    p = np.asarray(p, dtype=float)
+    order = np.argsort(p)
+    ranked = p[order] * p.size / np.arange(1, p.size + 1)
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+    adjusted = np.empty_like(p)
+    adjusted[order] = np.minimum(ranked, 1.0)
+    return adjusted
+    ### END SOLUTION
+
+
+check_benjamini_hochberg(benjamini_hochberg)
 
 # %%
 NAMES = ([f"dae_probe_{i}" for i in LAYERS] + [f"dae_nr_{i}" for i in LAYERS] + ["cnn_fr"])
@@ -103,7 +150,17 @@ nr_vs_cnn = paired_comparison(counts["CNN-FR"], best_nr)
 print(f"best DAE-NR_i - CNN-FR: {nr_vs_cnn.describe(1)}")
 
 # %% [markdown]
-# ## Whole-representation similarity, layer by layer
+# **Think!** A random prediction makes about 5 of 100 neurons "significant". Would you report a model with
+# 8 significant neurons as explaining V1?
+#
+# <details><summary>Answer</summary>
+#
+# No: 8 is within what chance gives (the number of false positives is roughly binomial(100, 0.05): 5 ± 2).
+# Compare with the count a shuffled or untrained model gets, or correct for multiple tests
+# (`neuron_significance(..., correction="fdr_bh")`, the procedure of exercise 2).
+# </details>
+#
+# ## Whole-representation similarity, layer by layer (about 25 min, with a coding exercise)
 #
 # Three ways to compare a layer's features $X$ (test images × units) with the responses $Y$ (test images ×
 # neurons, trial-averaged):
@@ -122,9 +179,25 @@ print(f"best DAE-NR_i - CNN-FR: {nr_vs_cnn.describe(1)}")
 # two halves go through the same cross-validated ridge (one half predicts the other), then Spearman-Brown:
 # the score an independent replicate of the recording would reach, mapping error included; with very noisy
 # or few repeats a noise-free model can exceed it (see `daenr_lite/similarity/ceilings.py`). **Null**: the
-# measure after shuffling which image the model features belong to; the shaded band reaches the 95th
-# percentile of that null. Plain linear CKA has a high chance level on 50 images (see `null_mean` in the
+# measure after shuffling which image the model features belong to; in the figure a dotted line per model marks
+# the 95th percentile of its null. Plain linear CKA has a high chance level on 50 images (see `null_mean` in the
 # table below: far from 0), so read CKA against its null, not against 0.
+#
+# ### Coding exercise 3: linear CKA (about 7 min)
+#
+# Write `linear_cka(X, Y)` for (stimuli, units) arrays with the formula above (centre each column first).
+
+# %%
+def linear_cka(X, Y):
+    """Linear CKA of two (stimuli, units) representations."""
+    ### BEGIN SOLUTION
+    X = X - X.mean(axis=0)
+    Y = Y - Y.mean(axis=0)
+    return float(np.linalg.norm(Y.T @ X) ** 2 / (np.linalg.norm(X.T @ X) * np.linalg.norm(Y.T @ Y)))
+    ### END SOLUTION
+
+
+check_linear_cka(linear_cka)
 
 # %%
 PROFILED = {"DAE": "dae", "DAE-NR_2": "dae_nr_2", "CNN-FR": "cnn_fr"}
@@ -155,8 +228,8 @@ show_figure(plotting.plot_layer_profiles(profiles, ceiling=ceilings, null=nulls,
             "04_layer_profiles", OUTPUT_DIR)
 
 # %% [markdown]
-# Lines: mean over seeds (± 1 sd); shaded: up to the 95th percentile of the shuffled-stimulus null of the
-# featured seed (chance); dashed: the noise ceiling. A permutation $p$-value cannot go below
+# Lines: mean over seeds (± 1 sd); dotted, in each model's colour: the 95th percentile of its
+# shuffled-stimulus null on the featured seed (chance); dashed black: the noise ceiling. A permutation $p$-value cannot go below
 # $1 / (1 + n_\text{permutations})$, so with few shuffles "p = 0.005" means "above every shuffle", nothing
 # smaller. The summary below is computed from the table:
 
@@ -179,14 +252,52 @@ saved = record_metrics(
 print(f"key numbers saved to {saved}")
 
 # %% [markdown]
-# ## Exercises
+# ## Summary: what you learned
 #
-# 1. With ~100 neurons and $\alpha = 0.05$, how many "significant" neurons would a random model produce?
-#    Check with `neuron_significance(np.random.rand(50, data.n_neurons), data.test_responses)`.
-#    Then try `correction="fdr"` (Benjamini–Hochberg; an alias of `"fdr_bh"`).
+# - The paper's Figure 3 counts neurons whose prediction correlates significantly with the recorded responses;
+#   a DAE needs a readout to be counted, and the count depends on how that readout is made (a trained probe
+#   or the best single unit).
+# - About 5 % of neurons pass by chance; corrections such as Benjamini-Hochberg control false discoveries.
+# - RSA, CKA and linear predictivity compare whole layers with the population; each is read against its
+#   permutation null (chance) and its noise ceiling (the best a noise-free model could expect), and over
+#   seeds.
+#
+# ## Further questions
+#
+# 1. Check the chance level: `neuron_significance(np.random.default_rng(0).random((50, data.n_neurons)),
+#    data.test_responses)` (`from daenr_lite import neuron_significance`). How many neurons pass, and how many
+#    after `correction="fdr"`?
+#
+#    <details><summary>Answer</summary>
+#
+#    A handful without correction (about 5 % of the neurons; the exact number depends on the random draw), and
+#    almost always none with the Benjamini-Hochberg correction.
+#    </details>
+#
 # 2. Why can CKA be well above its null and still far below the ceiling? What does `normalized` report?
+#
+#    <details><summary>Answer</summary>
+#
+#    Above the null means "more similar than a shuffled pairing of images"; below the ceiling means "less
+#    similar than the noise allows". Both hold for a representation that captures part of the population's
+#    structure. `normalized` is value / ceiling, the fraction of the achievable similarity.
+#    </details>
+#
 # 3. Add `"DAE-NR_4": "dae_nr_4"` to `PROFILED`: does each DAE-NR_i raise the similarity most at its own
-#    mapping layer? Do the DAE-NR layers that predict best (notebook 03) also have the highest RSA/CKA?
-# 4. The paper's Figure 3 is region 3. Set `REGION = 3` and compare your counts with 6 (DAE) and 38–47 (DAE-NR).
-#    Which DAE count — probe or best unit — is closer to the paper's 6? What does that say about a count
-#    whose method is not reported?
+#    mapping layer?
+#
+#    <details><summary>Answer</summary>
+#
+#    Run it and compare the DAE-NR_4 line with the DAE's: the change is largest at the layer the readout
+#    reads from and fades in the layers further away.
+#    </details>
+#
+# 4. The paper's Figure 3 is region 3. Set `REGION = 3` and compare your counts with 6 (DAE) and 38–47
+#    (DAE-NR). Which DAE count, probe or best unit, is closer to the paper's 6?
+#
+#    <details><summary>Answer</summary>
+#
+#    Neither comes close to 6 on the simulated population: both DAE methods find far more significant neurons
+#    (notebook 05 and `docs/results.md` list the counts). The paper's DAE number rests on a method it does
+#    not describe.
+#    </details>

@@ -24,6 +24,8 @@
 # (`daenr-lite pretrain` rebuilds them; nothing is trained here). `MODE = "quick"` trains short versions with
 # one seed (a smoke test: no claim can be decided from it).
 #
+# **Time:** about 45 minutes (sections are timed below).
+#
 # ## Learning goals
 # - Read a complete comparison over regions critically: effect size against seed-to-seed spread.
 # - Compare with published numbers whose definitions you cannot fully check (see the MSE/PSNR note).
@@ -40,7 +42,10 @@ REGION = 3  # the region of Figure 3 and Table 2 (the paper's region 3); Table 1
 OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figures go here
 
 # %%
+import numpy as np
+
 from daenr_lite import plotting, reference, setup
+from daenr_lite.exercises import check_paired_difference
 from daenr_lite.notebook_utils import record_metrics, show_figure, show_markdown
 from daenr_lite.zoo import results
 
@@ -53,7 +58,7 @@ print(f"{len(rows)} models: {len(GRID)} per region and seed, regions {list(REGIO
       f"plus Table 2 in region {REGION}")
 
 # %% [markdown]
-# ## Table 1: reconstruction, all neurons
+# ## Table 1: reconstruction, all neurons (about 15 min, with a coding exercise)
 #
 # Our metrics (`daenr_lite.metrics`): MSE over all pixels of all test images; PSNR the mean over test images of
 # $10\log_{10}(1/\mathrm{MSE}_\text{image})$; SSIM the mean of scikit-image's SSIM (7×7 window), pixels in
@@ -62,6 +67,24 @@ print(f"{len(rows)} models: {len(GRID)} per region and seed, regions {list(REGIO
 # differently. Compare *differences between models*, not absolute values. Each cell is mean ± sd over
 # seeds; `psnr_vs_dae` is the paired difference to the DAE of the same seed, marked "(effect)" when it passes
 # the 2-sd rule (`daenr_lite.stats`).
+
+# ### Coding exercise: the paired comparison (about 7 min)
+#
+# Write `paired_difference(a, b)` for two arrays with one value per seed (model A and model B trained with the
+# same seeds): return the mean of the paired differences `b - a`, their sample standard deviation
+# (`ddof=1`), and whether the difference is an effect by our rule, |mean| > 2 sd.
+
+# %%
+def paired_difference(a, b):
+    """Per-seed values of two models -> (mean of b - a, sd of b - a, effect)."""
+    ### BEGIN SOLUTION
+    d = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
+    mean, sd = float(d.mean()), float(d.std(ddof=1))
+    return mean, sd, bool(abs(mean) > 2 * sd)
+    ### END SOLUTION
+
+
+check_paired_difference(paired_difference)
 
 # %%
 table1 = results.table1(rows, REGIONS)
@@ -83,7 +106,7 @@ show_figure(plotting.plot_paper_comparison(ours, paper, metric="PSNR of DAE-NR_i
 # per region. The table above gives each difference's spread and whether it is an effect; the verdicts at
 # the end of the notebook are computed from those numbers.
 #
-# ## Figure 3: significantly predicted neurons
+# ## Figure 3: significantly predicted neurons (about 5 min)
 #
 # Neurons whose predicted responses correlate significantly with the trial-averaged recorded ones
 # ($p \le 0.05$, one-sided $t$-test on $r$); the DAE gets a trained readout *probe* on each frozen layer
@@ -98,7 +121,7 @@ print(f"paper, region {reference.FIGURE3_REGION}: DAE {reference.FIGURE3_SIGNIFI
       f"of {reference.FIGURE3_N_NEURONS} neurons")
 
 # %% [markdown]
-# ## Table 2: significant vs insignificant neurons (region 3)
+# ## Table 2: significant vs insignificant neurons (region 3; about 10 min)
 #
 # Which neurons carry the benefit? Each DAE-NR$_i$ of Table 1 (trained on all neurons of region 3) defines
 # *its own* significant neurons, as in the paper's Figure 3 per DAE-NR$_i$. Then DAE-NR$_i$ is retrained
@@ -118,7 +141,7 @@ show_markdown(results.format_markdown(table2, ["model", "n_neurons_YES", "n_neur
                                       digits={"n_neurons_YES": 1, "n_neurons_NO": 1, "psnr_YES": 2, "psnr_NO": 2}))
 
 # %% [markdown]
-# ## Verdicts
+# ## Verdicts (about 10 min)
 #
 # One line per claim and region, computed from the tables above with the rule stated in `daenr_lite.stats`
 # (an effect: the mean paired difference exceeds 2 sd of the paired differences over seeds):
@@ -150,15 +173,51 @@ saved = record_metrics(
 print(f"key numbers saved to {saved}")
 
 # %% [markdown]
-# ## Exercises
+# ## Summary: what you learned
 #
-# 1. Which verdicts would change with a stricter rule (3 sd) or a looser one (1 sd)? Recompute one with
-#    `daenr_lite.stats.paired_comparison` on the per-seed values in `rows`.
+# - A comparison between models is only as good as its estimate of the noise: here three seeds, paired
+#   differences and a stated rule decide what counts as an effect.
+# - The paper's tables can be rebuilt with the same models and definitions, but not its absolute numbers
+#   (its MSE and PSNR are on different scales; its architecture and training settings are unpublished).
+# - Each claim gets a verdict from the numbers, with the evidence beside it; on simulated data a verdict tells
+#   whether the claimed effect follows from the method, not whether it holds in a mouse.
+#
+# ## Further questions
+#
+# 1. Which verdicts would change with a stricter rule (3 sd) or a looser one (1 sd)? Recompute one with your
+#    `paired_difference` on the per-seed values in `rows`.
+#
+#    <details><summary>Answer</summary>
+#
+#    Only comparisons whose mean lies between 1 and 3 sd of the paired differences change; the evidence
+#    column lists mean ± sd for each, so you can read them off before recomputing.
+#    </details>
+#
 # 2. Table 2 compares groups of different sizes, and the Poisson loss is summed over neurons. Re-run it with
 #    `balance=True` in `daenr_lite.experiments.significant_vs_insignificant` (MODE = "quick" for speed). Does
 #    the YES/NO difference survive equal group sizes?
-# 3. The paper counts 6 significant neurons for the DAE in region 3; our probes find many more. Which
-#    counting method (notebook 04) comes closer, and what does that say about a count whose method is not
-#    reported?
+#
+#    <details><summary>Answer</summary>
+#
+#    With balanced groups both DAE-NR variants carry the same response weight, so any remaining difference is
+#    due to which neurons they predict; in quick mode expect differences within a fraction of a dB, as in
+#    the unbalanced table.
+#    </details>
+#
+# 3. The paper counts 6 significant neurons for the DAE in region 3; our DAE probes find many more. What does
+#    that say about a count whose method is not reported?
+#
+#    <details><summary>Answer</summary>
+#
+#    That the number measures the method as much as the model: a trained readout, a best single unit and
+#    whatever the paper did give very different counts for the same DAE (notebook 04).
+#    </details>
+#
 # 4. With the real recordings (`DATASET = "antolik2016"`, after `daenr-lite download antolik2016` and
 #    `daenr-lite pretrain --dataset antolik2016`), region 3 is where the paper found its largest gain. Do you?
+#
+#    <details><summary>Answer</summary>
+#
+#    Not measured by the authors of this course (the real training images were not available to them); the
+#    notebook computes the verdicts for the real data in exactly the same way.
+#    </details>

@@ -63,7 +63,12 @@ def test_notebook_structure(name):
     assert any("setup(" in c.source for c in nb.cells if c.cell_type == "code"), "one-call setup"
     for line in params[0].source.splitlines():  # papermill can only parse lines with a single "="
         assert line.count("=") <= 1, f"papermill cannot parse parameter line {line!r}"
-    assert "## Exercises" in nb.cells[-1].source
+    assert "## Summary: what you learned" in nb.cells[-1].source and "## Further questions" in nb.cells[-1].source
+    assert "**Time:** about" in nb.cells[0].source, "a time estimate for the whole notebook"
+    sections = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines()
+                if line.startswith("## ") and not line.startswith(("## Learning goals", "## Summary", "## Further"))]
+    assert sections and all("min" in line for line in sections), f"every section states its time: {sections}"
+    assert "<details>" in "".join(c.source for c in nb.cells if c.cell_type == "markdown"), "Think! answers"
     assert any("record_metrics(" in c.source for c in nb.cells if c.cell_type == "code")
 
 

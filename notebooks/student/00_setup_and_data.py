@@ -1,0 +1,304 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 00 · Setup and data: natural images and mouse V1 responses
+#
+# This series rebuilds **DAE-NR** (Ran et al. 2021, *Deep Auto-encoder with Neural Response*): a deep
+# auto-encoder that is trained to reconstruct images *and* to predict how neurons in mouse primary visual
+# cortex (V1) respond to those images. This first notebook checks your environment and introduces the data.
+#
+# **Time:** about 50 minutes (sections are timed below).
+#
+# ## Learning goals
+# - Check that the package, PyTorch and (optionally) a GPU work.
+# - Know the layout of a `NeuralDataset`: training images with one response each, test images shown
+#   several times (*repeats*).
+# - See that neural responses are **sparse** and **noisy**, and measure how repeatable each neuron is
+#   (the *oracle correlation*: a reliability measure of the data, not the ceiling for a model).
+# - On the simulated data: look at the true receptive fields that generated the responses.
+# - Know how to get the real recordings (Antolík et al. 2016).
+
+# %% tags=["parameters"]
+import os
+
+MODE = None  # "pretrained" (default), "quick" or "full"; None reads $DAENR_MODE
+SEED = 0
+DEVICE = "auto"  # "auto" picks CUDA / Apple MPS when available, else the CPU
+DATASET = "simulated"  # or "antolik2016" (real recordings; download them first)
+REGION = 1  # recording region 1, 2 or 3
+OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figures go here
+
+# %%
+import numpy as np
+
+import daenr_lite
+from daenr_lite import oracle_corr, per_neuron_corr, setup
+from daenr_lite import plotting
+from daenr_lite.exercises import check_oracle_correlation, check_spearman_brown, solution
+from daenr_lite.notebook_utils import find_real_data, record_metrics, show_figure
+
+print(f"daenr-lite {daenr_lite.__version__}")
+session = setup("00", MODE, SEED, DEVICE, DATASET, REGION, OUTPUT_DIR)
+
+# %% [markdown]
+# `setup` seeds everything, picks the device and the number of CPU threads (`DAENR_THREADS`, else one core
+# fewer than the machine has, at most 4) and the **mode** of the series: `"pretrained"` (the default) uses
+# converged models that ship with daenr-lite, `"quick"` trains short versions in seconds, `"full"` trains
+# whatever is not stored yet. `daenr-lite info` (in a terminal) prints the versions of every library and the
+# device as well.
+#
+# ## The dataset (about 10 min)
+#
+# By default we use a **simulated V1 population**: natural-image patches (31×31 pixels) shown to model
+# neurons whose receptive fields, noise and sparsity were calibrated on the real recordings. Simulated data
+# has one big advantage for learning: we know the *ground truth* (each neuron's true filter and its
+# noise-free firing rate), so we can check what a model really learned.
+#
+# A `NeuralDataset` holds
+#
+# | attribute | shape | meaning |
+# |---|---|---|
+# | `train_images` | (N, 1, H, W) | pixel values in [0, 1] |
+# | `train_responses` | (N, neurons) | one single-trial response per training image |
+# | `test_images` | (M, 1, H, W) | held-out images |
+# | `test_responses` | (repeats, M, neurons) | every presentation of every test image |
+
+# %%
+data = session.data()  # load_dataset(DATASET, region=REGION, seed=SEED): generated once, then read from the cache
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(data)
+
+# %%
+show_figure(plotting.plot_images(data.train_images, n=16, title=f"{data.name}: first 16 training images"),
+            "00_images", OUTPUT_DIR)
+
+# %% [markdown]
+# ## Responses are sparse (about 5 min)
+#
+# The responses are inferred spiking activity from calcium imaging (real data), or continuous values drawn
+# from a *zero-inflated gamma* distribution (simulation: exactly zero with some probability, otherwise a
+# gamma-distributed amplitude whose mean makes the trial's expected value the noise-free rate). Both are
+# non-negative, mostly zero, with a long tail — not integer spike counts. The models use a **Poisson** loss
+# rather than squared error (notebook 02): it suits non-negative responses whose variance grows with the
+# mean, and it does not need integer counts.
+
+# %%
+show_figure(plotting.plot_response_distribution(data.train_responses), "00_responses", OUTPUT_DIR)
+fraction_zero = float(np.mean(data.train_responses == 0))
+print(f"{100 * fraction_zero:.0f}% of all training responses are exactly zero")
+
+# %% [markdown]
+# ## Repeats and reliability (about 20 min, with two coding exercises)
+#
+# The test images were shown several times. The same image does not give the same response twice:
+
+# %%
+show_figure(plotting.plot_repeats(data.test_responses, neuron=0), "00_repeats", OUTPUT_DIR)
+
+# %% [markdown]
+# How much of a neuron's response is stimulus-driven? The **oracle correlation** correlates each single
+# trial with the mean of the *other* repeats (leave one out), averaged over trials $k$:
+#
+# $$ r_\text{oracle} = \frac{1}{K} \sum_{k=1}^{K} \operatorname{corr}\Big(s^{(k)},\ \frac{1}{K-1}\sum_{j\neq k} s^{(j)}\Big) $$
+#
+# where $s^{(k)}$ is the vector of the neuron's responses to the $M$ test images on repeat $k$. A neuron with
+# $r_\text{oracle} \approx 0$ responds to the images no more reliably than chance; no model can predict it.
+#
+# The oracle measures how well *one noisy trial* agrees with the others. It is **not** the ceiling for a
+# model: models are scored against the *trial-averaged* response, which is much less noisy than a single
+# trial, so a good model's test correlation can be far above the oracle (notebook 02's CNN-FR is). On the
+# simulated data the true ceiling is known and printed below.
+
+# %%
+oracle = oracle_corr(data.test_responses)
+show_figure(plotting.plot_reliability(oracle), "00_reliability", OUTPUT_DIR)
+print(f"mean oracle correlation: {oracle.mean():.3f} over {data.n_neurons} neurons")
+
+# %% [markdown]
+# The histogram shows how the oracle correlation is spread over the neurons: most neurons are clearly
+# reliable, a tail is barely above zero. The mean printed above is the number the simulation was
+# calibrated on (the real region 1 has 0.400).
+#
+# ### Coding exercise 1: the oracle correlation (about 5 min)
+#
+# Write `oracle_correlation(responses)` for responses of shape (repeats, images, neurons): for each repeat
+# $k$ correlate, over the images and per neuron, trial $k$ with the mean of the *other* repeats; then
+# average over $k$. The check cell compares your function with daenr-lite's `oracle_corr` on random data and
+# says what is wrong. Until it passes, the notebook keeps using daenr-lite's version.
+
+# %%
+def oracle_correlation(responses):
+    """(repeats, images, neurons) -> (neurons,): the leave-one-out oracle correlation of each neuron."""
+    raise NotImplementedError("Exercise: oracle_correlation")
+
+
+check_oracle_correlation(oracle_correlation)
+
+# %% [markdown]
+# **Think!** On region 1 the mean oracle correlation is about 0.39, yet in notebook 02 a model's correlation
+# with the recorded responses reaches about 0.7. How can a model agree with the data better than the data
+# agrees with itself?
+#
+# <details><summary>Answer</summary>
+#
+# The oracle correlates *one* noisy trial with the mean of the others; models are scored against the mean of
+# *all* repeats, which is much less noisy than a single trial. Averaging $K$ trials raises the reliability,
+# as the next exercise computes, and a model that predicted the noise-free rate exactly would correlate
+# with the 10-repeat mean as well as that mean correlates with the truth.
+# </details>
+#
+# ### Coding exercise 2: Spearman-Brown (about 5 min)
+#
+# If one trial has reliability $r$ (its correlation with another, independent trial), the mean of $K$ trials
+# has reliability $\frac{K r}{1 + (K - 1) r}$ (the Spearman-Brown formula). Write
+# `spearman_brown(r, factor)` for an array of reliabilities `r` and a number `factor` $= K$.
+
+# %%
+def spearman_brown(r, factor):
+    """Reliability of a mean over `factor` times as many trials as the reliability `r` was measured on."""
+    raise NotImplementedError("Exercise: spearman_brown")
+
+
+use = spearman_brown if check_spearman_brown(spearman_brown) else solution("spearman_brown")
+# single-trial reliability: the mean correlation between two different trials, per neuron
+K = data.n_repeats
+pairs = [(k, j) for k in range(K) for j in range(k + 1, K)]
+single = np.mean([per_neuron_corr(data.test_responses[k], data.test_responses[j]) for k, j in pairs], axis=0)
+mean_of_k = use(single, K)
+print(f"single trials: reliability {np.nanmean(single):.3f}; the mean of {K} trials: {np.nanmean(mean_of_k):.3f}")
+print(f"a perfect model would correlate with the {K}-trial mean at about sqrt of that: "
+      f"{np.nanmean(np.sqrt(np.clip(mean_of_k, 0, None))):.3f}")
+
+# %% [markdown]
+# ## Ground truth: the receptive fields (simulated data only; about 5 min)
+#
+# Each simulated neuron filters the image with a Gabor-like receptive field (simple cells: one filter;
+# complex cells: a quadrature pair) and a nonlinearity, giving its noise-free rate; each trial then draws a
+# zero-inflated gamma response whose mean is that rate. Red = the neuron likes light there, blue = dark.
+
+# %%
+if data.ground_truth is not None:
+    truth = data.ground_truth
+    kind = ["complex" if c else "simple" for c in truth.params["is_complex"][:16]]
+    show_figure(plotting.plot_receptive_fields(truth.filters, n=16, labels=[f"{i}: {k}" for i, k in enumerate(kind)],
+                                               title="True receptive fields of the first 16 neurons"),
+                "00_receptive_fields", OUTPUT_DIR)
+    ceiling = daenr_lite.ground_truth_ceiling(truth.test_rates, data.test_responses)
+    print(f"correlation of the noise-free rates with the trial-averaged test responses: {ceiling.mean():.3f}")
+    print("-> even a perfect model of the neurons cannot score a higher mean test correlation than this.")
+    print(f"   (the oracle correlation, {oracle.mean():.3f}, correlates single trials: it measures the data's "
+          f"reliability and is far below this ceiling of {ceiling.mean():.3f})")
+else:
+    ceiling = None
+    print("Real recordings: there is no ground truth; the oracle correlation is our reliability estimate.")
+
+# %% [markdown]
+# The receptive fields are the ground truth a model of these neurons would ideally recover: oriented
+# light/dark bars of different sizes and positions near the patch centre (notebook 02 compares them with
+# what a trained model learned). The printed ceiling is the highest mean test correlation any model can reach
+# on this region; compare it with the Spearman-Brown estimate above, which needs no ground truth.
+#
+# **Three "ceilings" in this course, and what each bounds**
+#
+# | name | computed from | bounds | where |
+# |---|---|---|---|
+# | oracle correlation | one trial vs the mean of the other repeats | nothing about models: it measures the data's single-trial reliability | notebook 00 |
+# | ground-truth ceiling | the simulator's noise-free rates vs the trial-averaged responses | the mean test correlation of any model (simulated data only) | notebooks 00, 02, 03 |
+# | noise ceiling of a similarity measure | the measure between two halves of the repeats, Spearman-Brown corrected | the expected RSA / CKA / predictivity of a noise-free model (an estimate, not a hard bound) | notebook 04 |
+#
+# They differ because they answer different questions: how noisy is one trial (oracle), how well can a
+# prediction match the *averaged* data (ground truth), and how similar can a whole representation look given
+# the noise (similarity ceilings, estimated from the data alone).
+
+# %% [markdown]
+# ## The real recordings (about 5 min)
+#
+# The real data are two-photon recordings from three regions of mouse V1 (Antolík et al. 2016, PLoS
+# Comput Biol, CC BY 4.0): 103 / 55 / 102 neurons, 1800 / 1260 / 1800 training images and 50 test images
+# with 10 / 8 / 12 repeats. Download them once (about 80 MB) with
+#
+# ```bash
+# daenr-lite download antolik2016          # to the daenr-lite data folder ($DAENR_DATA_DIR)
+# ```
+#
+# then run any notebook with `DATASET = "antolik2016"`. If a (partial) copy is already on this machine we
+# compare its reliability with the simulation's:
+
+# %%
+from daenr_lite.data import load_antolik2016_test_set
+
+real_folder = find_real_data()
+if real_folder is None:
+    real_oracle = None
+    print("No copy of the real recordings found; run `daenr-lite download antolik2016` to get them.")
+else:
+    real = load_antolik2016_test_set(region=REGION, data_dir=real_folder)
+    real_oracle = oracle_corr(real.test_responses)
+    print(f"real region {REGION} ({real_folder}): {real.n_neurons} neurons, {real.n_test} test images x "
+          f"{real.n_repeats} repeats, {100 * np.mean(real.train_responses == 0):.0f}% zero responses")
+    print(f"mean oracle correlation: real {real_oracle.mean():.3f} vs {data.name} {oracle.mean():.3f}")
+
+# %%
+saved = record_metrics(
+    OUTPUT_DIR, "00",
+    dataset=data.name, n_neurons=data.n_neurons, n_train=data.n_train, n_test=data.n_test,
+    n_repeats=data.n_repeats, fraction_zero=fraction_zero, oracle_corr=float(oracle.mean()),
+    ceiling=None if ceiling is None else float(ceiling.mean()),
+    real_oracle_corr=None if real_oracle is None else float(real_oracle.mean()),
+)
+print(f"key numbers saved to {saved}")
+
+# %% [markdown]
+# ## Summary: what you learned
+#
+# - A `NeuralDataset` holds single-trial training responses and repeated test responses; every model in
+#   this course is trained on the first and scored on the trial average of the second.
+# - Responses are sparse (about half exactly zero) and noisy; the oracle correlation measures how repeatable
+#   one trial is, Spearman-Brown how much averaging repeats helps.
+# - On simulated data the true receptive fields and the ground-truth ceiling are known, so we can check what
+#   a model learned and how close to the best possible it gets.
+#
+# ## Further questions
+#
+# 1. Set `REGION = 3` in the parameters cell and re-run. Which region has the most reliable neurons?
+#
+#    <details><summary>Answer</summary>
+#
+#    Region 1: its mean oracle correlation is the highest of the three (simulated 0.385 / 0.319 / 0.354 for
+#    regions 1 / 2 / 3, calibrated on the real 0.400 / 0.329 / 0.369). Region 3 has more repeats (12), which
+#    helps the trial average but not the single-trial oracle.
+#    </details>
+#
+# 2. Plot the repeats of the *least* reliable neuron (`plotting.plot_repeats(data.test_responses,
+#    neuron=int(np.argmin(oracle)))`). What does its tuning look like?
+#
+#    <details><summary>Answer</summary>
+#
+#    Its trials barely agree: the responses to an image vary as much between repeats as between images, so
+#    the trial mean is nearly flat. No model can predict such a neuron; that is why FEVe is averaged over
+#    reliable neurons only (notebook 02).
+#    </details>
+#
+# 3. Simulated data only: compare `truth.params["is_complex"]` with `oracle`
+#    (e.g. `oracle[truth.params["is_complex"]].mean()` against the simple cells). Are complex cells more or
+#    less reliable than simple cells here?
+#
+#    <details><summary>Answer</summary>
+#
+#    Less reliable: with seed 0, region 1's 42 complex cells have a mean oracle of 0.26 against 0.47 for its
+#    61 simple cells (regions 2 and 3 show the same). The energy model responds to a feature at any phase,
+#    so its rate varies less from image to image: a smaller stimulus-driven share for the same trial noise.
+#    </details>

@@ -1,0 +1,219 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 05 · Reproducing the paper's tables, and a verdict on each claim
+#
+# Ran et al. (2021) report two tables: **Table 1** compares the reconstruction quality of the DAE with
+# DAE-NR$_1$…DAE-NR$_4$ in three regions of mouse V1; **Table 2** retrains DAE-NR$_i$ in region 3 with only
+# the neurons the model predicts significantly ("YES") or only the others ("NO"). Their **Figure 3** counts
+# the significantly predicted neurons. Here we rebuild all three over three seeds and end with a verdict on
+# each claim: *supported*, *not supported* or *inconclusive*, with the numbers.
+#
+# By default (`MODE = "pretrained"`) every number comes from the converged models that ship with daenr-lite
+# (`daenr-lite pretrain` rebuilds them; nothing is trained here). `MODE = "quick"` trains short versions with
+# one seed (a smoke test: no claim can be decided from it).
+#
+# **Time:** about 45 minutes (sections are timed below).
+#
+# ## Learning goals
+# - Read a complete comparison over regions critically: effect size against seed-to-seed spread.
+# - Compare with published numbers whose definitions you cannot fully check (see the MSE/PSNR note).
+# - Let the numbers write the conclusion, not the other way round.
+
+# %% tags=["parameters"]
+import os
+
+MODE = None  # "pretrained" (default), "quick" or "full"; None reads $DAENR_MODE
+SEED = 0  # the seed of the single-model figures; comparisons use every seed of the mode
+DEVICE = "auto"  # "auto" picks CUDA / Apple MPS when available, else the CPU
+DATASET = "simulated"  # or "antolik2016" (real recordings; download and pretrain them first)
+REGION = 3  # the region of Figure 3 and Table 2 (the paper's region 3); Table 1 covers all regions
+OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figures go here
+
+# %%
+import numpy as np
+
+from daenr_lite import plotting, reference, setup
+from daenr_lite.exercises import check_paired_difference
+from daenr_lite.notebook_utils import record_metrics, show_figure, show_markdown
+from daenr_lite.zoo import results
+
+session = setup("05", MODE, SEED, DEVICE, DATASET, REGION, OUTPUT_DIR)
+REGIONS = session.preset.regions
+GRID = ["dae", "dae_nr_1", "dae_nr_2", "dae_nr_3", "dae_nr_4", "cnn_fr",
+        "dae_probe_1", "dae_probe_2", "dae_probe_3", "dae_probe_4"]
+rows = session.rows(GRID, regions=REGIONS) + session.table2_rows(region=REGION)
+print(f"{len(rows)} models: {len(GRID)} per region and seed, regions {list(REGIONS)}, seeds {list(session.seeds)}, "
+      f"plus Table 2 in region {REGION}")
+
+# %% [markdown]
+# ## Table 1: reconstruction, all neurons (about 15 min, with a coding exercise)
+#
+# Our metrics (`daenr_lite.metrics`): MSE over all pixels of all test images; PSNR the mean over test images of
+# $10\log_{10}(1/\mathrm{MSE}_\text{image})$; SSIM the mean of scikit-image's SSIM (7×7 window), pixels in
+# $[0, 1]$. **Caveat:** the paper's MSE and PSNR do not satisfy $\mathrm{PSNR} = 10\log_{10}(1/\mathrm{MSE})$
+# on one scale (0.022 would give 16.6 dB, not 23.7 dB), so they were computed on different scales or averaged
+# differently. Compare *differences between models*, not absolute values. Each cell is mean ± sd over
+# seeds; `psnr_vs_dae` is the paired difference to the DAE of the same seed, marked "(effect)" when it passes
+# the 2-sd rule (`daenr_lite.stats`).
+
+# ### Coding exercise: the paired comparison (about 7 min)
+#
+# Write `paired_difference(a, b)` for two arrays with one value per seed (model A and model B trained with the
+# same seeds): return the mean of the paired differences `b - a`, their sample standard deviation
+# (`ddof=1`), and whether the difference is an effect by our rule, |mean| > 2 sd.
+
+# %%
+def paired_difference(a, b):
+    """Per-seed values of two models -> (mean of b - a, sd of b - a, effect)."""
+    raise NotImplementedError("Exercise: paired_difference")
+
+
+check_paired_difference(paired_difference)
+
+# %%
+table1 = results.table1(rows, REGIONS)
+show_markdown(results.format_markdown(table1, ["region", "model", "psnr", "paper_psnr", "psnr_vs_dae", "paper_psnr_vs_dae",
+                                               "ssim", "paper_ssim", "mse"], digits={"mse": 4, "psnr": 2}))
+
+# %%
+psnr_by_region = {region: {row["model"]: row for row in table1 if row["region"] == region} for region in REGIONS}
+ours = {region: {m: r["psnr_vs_dae"].mean for m, r in models.items() if r["psnr_vs_dae"] is not None}
+        for region, models in psnr_by_region.items()}
+paper = {region: {m: r["paper_psnr_vs_dae"] for m, r in models.items() if r["paper_psnr_vs_dae"] is not None}
+         for region, models in psnr_by_region.items()}
+show_figure(plotting.plot_paper_comparison(ours, paper, metric="PSNR of DAE-NR_i minus DAE (dB)",
+                                           title="Table 1: does the neural-response loss improve reconstruction?"),
+            "05_table1_psnr_gain", OUTPUT_DIR)
+
+# %% [markdown]
+# Bars: the mean paired PSNR difference DAE-NR$_i$ − DAE over seeds (ours) beside the paper's difference,
+# per region. The table above gives each difference's spread and whether it is an effect; the verdicts at
+# the end of the notebook are computed from those numbers.
+#
+# ## Figure 3: significantly predicted neurons (about 5 min)
+#
+# Neurons whose predicted responses correlate significantly with the trial-averaged recorded ones
+# ($p \le 0.05$, one-sided $t$-test on $r$); the DAE gets a trained readout *probe* on each frozen layer
+# (notebook 04 also shows a probe-free count).
+
+# %%
+figure3 = results.figure3_counts(rows, [REGION])
+show_markdown(results.format_markdown(figure3, ["region", "model", "n_significant", "per_seed", "n_neurons", "test_corr"],
+                                      digits={"n_significant": 1}))
+print(f"paper, region {reference.FIGURE3_REGION}: DAE {reference.FIGURE3_SIGNIFICANT['DAE']}, "
+      f"DAE-NR {reference.FIGURE3_SIGNIFICANT['DAE-NR'][0]}-{reference.FIGURE3_SIGNIFICANT['DAE-NR'][1]} "
+      f"of {reference.FIGURE3_N_NEURONS} neurons")
+
+# %% [markdown]
+# ## Table 2: significant vs insignificant neurons (region 3; about 10 min)
+#
+# Which neurons carry the benefit? Each DAE-NR$_i$ of Table 1 (trained on all neurons of region 3) defines
+# *its own* significant neurons, as in the paper's Figure 3 per DAE-NR$_i$. Then DAE-NR$_i$ is retrained
+# with only the significant ("YES") or only the insignificant ("NO") neurons.
+#
+# **No double dipping.** Choosing neurons *because* they correlate well on some images and then reporting the
+# correlation on the same images inflates YES and deflates NO. So the 50 test images are split at random:
+# the neurons are selected on one half, and `heldout_test_corr` is measured on the other half.
+# (Reconstruction metrics use all test images; the selection never looks at reconstructions.) The groups
+# have different sizes, and the Poisson loss is summed over neurons: a small NO group is nearly a plain DAE.
+
+# %%
+table2 = results.table2(rows, REGION)
+show_markdown(results.format_markdown(table2, ["model", "n_neurons_YES", "n_neurons_NO", "psnr_YES", "psnr_NO",
+                                               "psnr_yes_minus_no", "paper_psnr_YES", "paper_psnr_NO",
+                                               "heldout_test_corr_YES", "heldout_test_corr_NO"],
+                                      digits={"n_neurons_YES": 1, "n_neurons_NO": 1, "psnr_YES": 2, "psnr_NO": 2}))
+
+# %% [markdown]
+# ## Verdicts (about 10 min)
+#
+# One line per claim and region, computed from the tables above with the rule stated in `daenr_lite.stats`
+# (an effect: the mean paired difference exceeds 2 sd of the paired differences over seeds):
+#
+# - **supported**: an effect in the direction the paper claims;
+# - **not supported**: an effect in the other direction, or no effect although the paper's size lies outside
+#   our mean ± 2 sd (we would have seen it);
+# - **inconclusive**: no effect, and the spread is too large to rule out the paper's size (or one seed only).
+#
+# A claim made for the mapping layers in general is *supported* when most layers support it and none
+# contradicts it. These are results on the **simulated** population unless `DATASET = "antolik2016"`: they
+# test whether the paper's effects follow from its method on V1-like data, not what happens in a mouse.
+
+# %%
+verdicts = results.claim_verdicts(rows, REGIONS)
+show_markdown(results.format_markdown(verdicts, ["claim", "region", "verdict", "evidence"]))
+
+# %%
+saved = record_metrics(
+    OUTPUT_DIR, "05", mode=session.mode, seeds=list(session.seeds), regions=list(REGIONS),
+    table1=[{"region": r["region"], "model": r["model"], "psnr": r["psnr"][0], "psnr_sd": r["psnr"][1],
+             "ssim": r["ssim"][0], "mse": r["mse"][0],
+             "psnr_vs_dae": None if r["psnr_vs_dae"] is None else r["psnr_vs_dae"].mean} for r in table1],
+    figure3=[{"model": r["model"], "n_significant": r["n_significant"][0], "per_seed": r["per_seed"]} for r in figure3],
+    table2=[{"model": r["model"], "psnr_YES": r["psnr_YES"][0], "psnr_NO": r["psnr_NO"][0],
+             "n_neurons_YES": r["n_neurons_YES"][0], "n_neurons_NO": r["n_neurons_NO"][0]} for r in table2],
+    verdicts=[{k: v[k] for k in ("claim", "region", "verdict", "evidence")} for v in verdicts],
+)
+print(f"key numbers saved to {saved}")
+
+# %% [markdown]
+# ## Summary: what you learned
+#
+# - A comparison between models is only as good as its estimate of the noise: here three seeds, paired
+#   differences and a stated rule decide what counts as an effect.
+# - The paper's tables can be rebuilt with the same models and definitions, but not its absolute numbers
+#   (its MSE and PSNR are on different scales; its architecture and training settings are unpublished).
+# - Each claim gets a verdict from the numbers, with the evidence beside it; on simulated data a verdict tells
+#   whether the claimed effect follows from the method, not whether it holds in a mouse.
+#
+# ## Further questions
+#
+# 1. Which verdicts would change with a stricter rule (3 sd) or a looser one (1 sd)? Recompute one with your
+#    `paired_difference` on the per-seed values in `rows`.
+#
+#    <details><summary>Answer</summary>
+#
+#    Only comparisons whose mean lies between 1 and 3 sd of the paired differences change; the evidence
+#    column lists mean ± sd for each, so you can read them off before recomputing.
+#    </details>
+#
+# 2. Table 2 compares groups of different sizes, and the Poisson loss is summed over neurons. Re-run it with
+#    `balance=True` in `daenr_lite.experiments.significant_vs_insignificant` (MODE = "quick" for speed). Does
+#    the YES/NO difference survive equal group sizes?
+#
+#    <details><summary>Answer</summary>
+#
+#    With balanced groups both DAE-NR variants carry the same response weight, so any remaining difference is
+#    due to which neurons they predict; in quick mode expect differences within a fraction of a dB, as in
+#    the unbalanced table.
+#    </details>
+#
+# 3. The paper counts 6 significant neurons for the DAE in region 3; our DAE probes find many more. What does
+#    that say about a count whose method is not reported?
+#
+#    <details><summary>Answer</summary>
+#
+#    That the number measures the method as much as the model: a trained readout, a best single unit and
+#    whatever the paper did give very different counts for the same DAE (notebook 04).
+#    </details>
+#
+# 4. With the real recordings (`DATASET = "antolik2016"`, after `daenr-lite download antolik2016` and
+#    `daenr-lite pretrain --dataset antolik2016`), region 3 is where the paper found its largest gain. Do you?
+#
+#    <details><summary>Answer</summary>
+#
+#    Not measured by the authors of this course (the real training images were not available to them); the
+#    notebook computes the verdicts for the real data in exactly the same way.
+#    </details>
