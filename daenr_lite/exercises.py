@@ -96,7 +96,22 @@ def _generic_hint(out: Any, ref: Any, rtol: float, atol: float) -> str:
 
 
 def check(exercise: Exercise | str, fn: Callable[..., Any], seed: int = 0, verbose: bool = True) -> bool:
-    """Run ``fn`` on ``exercise``'s test inputs; print what is right or wrong; return whether it is right."""
+    """Run ``fn`` on ``exercise``'s test inputs; print what is right or wrong; return whether it is right.
+
+    The global random states of numpy and torch are left as they were, so a check cell never changes what the
+    notebook's later (seeded) cells compute.
+    """
+    import torch
+
+    numpy_state = np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        try:
+            return _check(exercise, fn, seed, verbose)
+        finally:
+            np.random.set_state(numpy_state)
+
+
+def _check(exercise: Exercise | str, fn: Callable[..., Any], seed: int, verbose: bool) -> bool:
     ex = EXERCISES[exercise] if isinstance(exercise, str) else exercise
     say = print if verbose else (lambda *_a, **_k: None)
     rng = np.random.default_rng(seed)

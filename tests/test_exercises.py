@@ -55,3 +55,15 @@ def test_generic_diagnoses_sign_factor_shape_and_errors(capsys):
     assert "raised ValueError" in capsys.readouterr().out
     assert not check("paired_difference", lambda a, b: (np.mean(b) - np.mean(a), 0.0))
     assert "returns 2 value(s); expected 3" in capsys.readouterr().out
+
+
+def test_a_check_leaves_the_global_random_state_alone():
+    import torch
+
+    torch.manual_seed(3)
+    np.random.seed(3)
+    expected = (torch.rand(2), np.random.rand(2))
+    torch.manual_seed(3)
+    np.random.seed(3)
+    check("factorized_readout", solution("factorized_readout"), verbose=False)  # builds a torch readout inside
+    assert torch.equal(torch.rand(2), expected[0]) and np.array_equal(np.random.rand(2), expected[1])
