@@ -21,7 +21,6 @@ __all__ = [
     "figure_png",
     "show_figure",
     "show_markdown",
-    "find_real_data",
     "describe_training",
     "format_table",
 ]
@@ -150,32 +149,6 @@ def show_figure(fig: Any, name: str | None = None, output_dir: str | os.PathLike
         (folder / f"{name}.png").write_bytes(png)
     display(Image(data=png))
     plt.close(fig)
-
-
-#: where the partial copy of the real recordings sits relative to the repository root (CI and the course
-#: machines put ``shared/`` beside the checkout)
-SHARED_REAL_DATA = Path("..") / "shared" / "data" / "antolik2016_partial"
-
-
-def find_real_data(start: str | os.PathLike[str] | None = None) -> Path | None:
-    """A folder with the real Antolík et al. 2016 recordings, or None.
-
-    Prefers a full download (``daenr-lite download antolik2016`` -> ``<data dir>/antolik2016``), then the
-    partial shared copy ``../shared/data/antolik2016_partial`` next to the repository (looked up from
-    ``start``, default the current folder, and its parents: notebooks run inside ``notebooks/``).
-    The result can be passed as ``data_dir`` to the ``antolik2016`` loaders.
-    """
-    from .data import default_data_dir
-
-    downloaded = Path(default_data_dir()) / "antolik2016"
-    if (downloaded / "Data").is_dir():
-        return downloaded
-    here = Path(start) if start is not None else Path.cwd()
-    for folder in [here, *here.resolve().parents][:4]:
-        candidate = folder / SHARED_REAL_DATA
-        if (candidate / "Data").is_dir():
-            return candidate
-    return None
 
 
 def describe_training(data: Any, config: Any) -> str:

@@ -46,7 +46,8 @@ import daenr_lite
 from daenr_lite import oracle_corr, per_neuron_corr, setup
 from daenr_lite import plotting
 from daenr_lite.exercises import check_oracle_correlation, check_spearman_brown, solution
-from daenr_lite.notebook_utils import find_real_data, record_metrics, show_figure
+from daenr_lite.data import find_real_data
+from daenr_lite.notebook_utils import record_metrics, show_figure
 
 print(f"daenr-lite {daenr_lite.__version__}")
 session = setup("00", MODE, SEED, DEVICE, DATASET, REGION, OUTPUT_DIR)

@@ -140,3 +140,25 @@ def test_other_bad_arguments():
         ds.subset_neurons([])
     with pytest.raises(DatasetError, match="neuron indices"):
         ds.subset_neurons([5])
+
+
+def test_find_real_data_prefers_a_download_then_a_named_copy_then_the_course_folder(tmp_path, monkeypatch):
+    from daenr_lite.data import find_real_data
+
+    monkeypatch.setenv("DAENR_DATA_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("DAENR_SHARED_DATA", raising=False)
+    nowhere = tmp_path / "a" / "b" / "c" / "d" / "e"
+    nowhere.mkdir(parents=True)
+    assert find_real_data(nowhere) is None
+    named = tmp_path / "course-copy"
+    (named / "Data").mkdir(parents=True)
+    monkeypatch.setenv("DAENR_SHARED_DATA", str(named))
+    assert find_real_data(nowhere) == named
+    (tmp_path / "cache" / "antolik2016" / "Data").mkdir(parents=True)
+    assert find_real_data(nowhere) == tmp_path / "cache" / "antolik2016"  # a full download wins
+    monkeypatch.delenv("DAENR_SHARED_DATA")
+    (tmp_path / "cache" / "antolik2016" / "Data").rmdir()
+    course = tmp_path / "shared" / "data" / "antolik2016_partial" / "Data"
+    course.mkdir(parents=True)
+    (tmp_path / "repo" / "notebooks").mkdir(parents=True)
+    assert find_real_data(tmp_path / "repo" / "notebooks") == course.parent  # ../shared beside the checkout
