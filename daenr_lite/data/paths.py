@@ -57,5 +57,5 @@ def find_real_data(start: str | os.PathLike[str] | None = None) -> Path | None:
     for folder in [here, *here.resolve().parents][:4]:
         candidate = folder / SHARED_REAL_DATA
         if (candidate / "Data").is_dir():
-            return candidate
+            return candidate.resolve()
     return None
