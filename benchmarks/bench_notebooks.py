@@ -16,6 +16,7 @@ generation is not a notebook cost). Nothing is asserted: this is a measurement, 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.mode != "pretrained":  # a cold model cache (the data cache stays warm)
             os.environ["DAENR_MODEL_CACHE"] = str(Path(tmp) / "models")
         out = args.output or Path(tmp) / "run"
-        series_start = time.perf_counter()
+        series_start, wall_start = time.perf_counter(), time.time()
         for number in names:  # one call per notebook, to attribute the kernels' CPU time to each
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             part = run_notebooks(mode=args.mode, output_dir=out, only=[number], device=args.device,
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             results += part.notebooks
             cpu[part.notebooks[0].name] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         series = SeriesResult(out, part.parameters, results, time.perf_counter() - series_start)
+        store_line = _trained_during(wall_start)
     import torch
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?", "?", "?")
@@ -77,9 +79,24 @@ def main(argv: list[str] | None = None) -> int:
           f"{sum(cpu.values()):13.1f} s")
     print("\nkernel CPU time = user + system time of the notebook kernels; on a busy machine it is a better guide "
           "than wall time to the wall time of an idle one (divide by the cores torch uses).")
+    print("\n" + store_line)
     if not series.ok and series.failure is not None:
         print("\n" + series.failure.describe(), file=sys.stderr)
     return 0 if series.ok else 1
+
+
+def _trained_during(since: float) -> str:
+    """What the model store's run log says was trained since ``since`` (and whether anything twice)."""
+    from collections import Counter
+
+    from daenr_lite.zoo.store import default_cache_dir
+
+    log = default_cache_dir() / "trained.jsonl"
+    lines = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    trained = Counter(entry["key"] for entry in lines if entry["time"] >= since)
+    twice = [key for key, count in trained.items() if count > 1]
+    return (f"model store ({default_cache_dir()}): {len(trained)} recipe(s) trained during the run"
+            + (f"; trained more than once: {twice}" if twice else "; none trained twice"))
 
 
 if __name__ == "__main__":

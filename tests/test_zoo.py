@@ -83,6 +83,8 @@ def test_same_recipe_trains_once_across_stores(tmp_path, data):
     second = _store(tmp_path)  # e.g. the next notebook, or after a kernel restart
     again = second.get(recipe, data)
     assert second.n_trained == 0 and second.log[0]["source"] == "cache"
+    trained = [json.loads(line) for line in second.train_log_path.read_text().splitlines()]
+    assert [t["key"] for t in trained] == [recipe.key()]  # the cache's run log: trained once
     np.testing.assert_array_equal(predict(again, data.test_images)["responses"], predict(model, data.test_images)["responses"])
 
 

@@ -37,6 +37,7 @@ __all__ = ["ModelStore", "ZooIntegrityError", "SHIPPED_ZOO_DIR", "MODEL_CACHE_EN
 _FORMAT = "daenr-lite-store"
 _FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+TRAIN_LOG = "trained.jsonl"
 REBUILD_COMMAND = "daenr-lite pretrain --output daenr_lite/zoo/shipped --float16"
 
 
@@ -313,8 +314,20 @@ class ModelStore:
             history = fit(model, data, recipe.train_config, progress=self.progress, device=self.device)
         seconds = time.perf_counter() - start
         self.save(recipe, model.cpu().eval(), data, history=history, seconds=seconds)
+        self._append_train_log(recipe, seconds)
         # from now on use exactly what a later load gives (float16 rounding included)
         return self._read_checkpoint(self.cache_dir / f"{recipe.key()}.pt", recipe)
+
+    @property
+    def train_log_path(self) -> Path:
+        """``trained.jsonl`` in the cache folder: one line per recipe this cache ever trained (time, key, seconds)."""
+        return self.cache_dir / TRAIN_LOG
+
+    def _append_train_log(self, recipe: Recipe, seconds: float) -> None:
+        line = json.dumps({"time": time.time(), "key": recipe.key(), "model": recipe.model, "seconds": round(seconds, 2),
+                           "pid": os.getpid()})
+        with open(self.train_log_path, "a", encoding="utf-8") as handle:  # one short line: an atomic append
+            handle.write(line + "\n")
 
     def save(self, recipe: Recipe, model: nn.Module, dataset: Any, *, history: Any = None, seconds: float = float("nan")) -> dict[str, Any]:
         """Write ``model`` as the cache entry of ``recipe`` (atomically) and return the entry."""
