@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     student = sub.add_parser("make-student", help="write student notebooks (solutions replaced by exercises)")
     student.add_argument("--notebooks", type=Path, default=None, help="instructor notebooks (default ./notebooks)")
     student.add_argument("--output", type=Path, default=None, help="target folder (default notebooks/student)")
+    student.add_argument("--install-source", default=None,
+                         help="what the notebooks' first cell pip-installs on a hosted Jupyter (e.g. Colab) without "
+                         "daenr-lite: your course's git+https://... address or a wheel URL")
 
     sub.add_parser("info", help="print versions and the compute device")
     return parser
@@ -192,7 +195,7 @@ def _cmd_make_student(args: argparse.Namespace) -> int:
     from .student import make_student
 
     try:
-        written = make_student(args.notebooks, args.output, echo=None)
+        written = make_student(args.notebooks, args.output, echo=None, install_source=args.install_source)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -20,10 +20,12 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["BEGIN", "END", "student_source", "make_student"]
+__all__ = ["BEGIN", "END", "INSTALL_PLACEHOLDER", "student_source", "make_student"]
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
+#: the install source in every notebook's "open anywhere" cell until a course sets its own
+INSTALL_PLACEHOLDER = "git+https://github.com/YOUR-COURSE/daenr-lite"
 _NOTEBOOK = re.compile(r"^[0-9]{2}_[A-Za-z0-9_]+\.py$")
 _DEF = re.compile(r"^\s*def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
@@ -60,11 +62,14 @@ def student_source(text: str) -> str:
 
 
 def make_student(notebooks_dir: str | os.PathLike[str] | None = None,
-                 output_dir: str | os.PathLike[str] | None = None, echo=print) -> list[Path]:
+                 output_dir: str | os.PathLike[str] | None = None, echo=print,
+                 install_source: str | None = None) -> list[Path]:
     """Write the student version of every ``NN_name.py`` notebook (``.py`` and its ``.ipynb``, no outputs).
 
     notebooks_dir : the instructor notebooks (default ``./notebooks``).
     output_dir : where the student notebooks go (default ``<notebooks_dir>/student``).
+    install_source : what the first cell ("open anywhere") pip-installs where daenr-lite is missing, e.g. your
+        course's ``git+https://...`` address or a wheel URL (default: the placeholder, to be set by the course).
     Returns the written paths.
     """
     from .runner import sync_notebooks
@@ -83,6 +88,10 @@ def make_student(notebooks_dir: str | os.PathLike[str] | None = None,
             text = student_source(source.read_text(encoding="utf-8"))
         except ValueError as exc:
             raise ValueError(f"{source}: {exc}") from None
+        if install_source:
+            if any(c in install_source for c in "\"\n\\"):
+                raise ValueError(f"install_source {install_source!r} may not contain quotes, backslashes or newlines.")
+            text = text.replace(INSTALL_PLACEHOLDER, install_source)
         py = target / source.name
         py.write_text(text, encoding="utf-8")
         written.append(py)

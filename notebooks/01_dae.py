@@ -26,6 +26,16 @@
 # - Train the DAE and judge reconstructions with MSE, PSNR and SSIM — and against a trivial baseline.
 # - Look inside: what do the feature maps of $h_1 \dots h_4$ respond to?
 
+# %%
+# Open anywhere: where daenr-lite is not installed (e.g. a fresh Colab runtime) this installs it; here it does nothing.
+import importlib.util
+import subprocess
+import sys
+
+if importlib.util.find_spec("daenr_lite") is None:
+    DAENR_LITE_SOURCE = "git+https://github.com/YOUR-COURSE/daenr-lite"  # set by `daenr-lite make-student --install-source`
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", DAENR_LITE_SOURCE], check=True)
+
 # %% tags=["parameters"]
 import os
 

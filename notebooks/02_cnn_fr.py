@@ -27,6 +27,16 @@
 # - Evaluate predictions with the correlation $r$, FEVe and the fraction of the achievable ceiling.
 # - Compare the learned masks with the true receptive fields.
 
+# %%
+# Open anywhere: where daenr-lite is not installed (e.g. a fresh Colab runtime) this installs it; here it does nothing.
+import importlib.util
+import subprocess
+import sys
+
+if importlib.util.find_spec("daenr_lite") is None:
+    DAENR_LITE_SOURCE = "git+https://github.com/YOUR-COURSE/daenr-lite"  # set by `daenr-lite make-student --install-source`
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", DAENR_LITE_SOURCE], check=True)
+
 # %% tags=["parameters"]
 import os
 

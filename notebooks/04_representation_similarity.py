@@ -27,6 +27,16 @@
 # - Read every similarity number against two references: a **noise ceiling** (the best possible value given
 #   the trial-to-trial noise) and a **permutation null** (what chance gives).
 
+# %%
+# Open anywhere: where daenr-lite is not installed (e.g. a fresh Colab runtime) this installs it; here it does nothing.
+import importlib.util
+import subprocess
+import sys
+
+if importlib.util.find_spec("daenr_lite") is None:
+    DAENR_LITE_SOURCE = "git+https://github.com/YOUR-COURSE/daenr-lite"  # set by `daenr-lite make-student --install-source`
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", DAENR_LITE_SOURCE], check=True)
+
 # %% tags=["parameters"]
 import os
 

@@ -63,3 +63,28 @@ def test_student_notebooks_run_to_the_end_unsolved(tmp_path):
         n_exercises = (STUDENT / f"{result.name}.py").read_text().count('raise NotImplementedError("Exercise:')
         assert text.count("not implemented yet") == n_exercises, result.name
         assert "✓" not in text and "✗" not in text, result.name
+
+
+def test_the_open_anywhere_cell_does_nothing_where_daenr_lite_is_installed(monkeypatch):
+    import subprocess
+
+    import jupytext
+
+    def no_install(*args, **kwargs):
+        raise AssertionError("the open-anywhere cell tried to install daenr-lite although it is installed")
+
+    monkeypatch.setattr(subprocess, "run", no_install)
+    for name in NAMES:
+        first_code = next(c for c in jupytext.read(str(NOTEBOOKS / f"{name}.py")).cells if c.cell_type == "code")
+        assert 'find_spec("daenr_lite")' in first_code.source, f"{name}: the first code cell is the install cell"
+        exec(compile(first_code.source, name, "exec"), {})
+
+
+def test_make_student_sets_the_install_source(tmp_path):
+    from daenr_lite.student import INSTALL_PLACEHOLDER, make_student
+
+    make_student(NOTEBOOKS, tmp_path, echo=None, install_source="git+https://example.org/course/daenr-lite@v1")
+    text = (tmp_path / "00_setup_and_data.py").read_text()
+    assert "git+https://example.org/course/daenr-lite@v1" in text and INSTALL_PLACEHOLDER not in text
+    with pytest.raises(ValueError, match="may not contain quotes"):
+        make_student(NOTEBOOKS, tmp_path, echo=None, install_source='x"; import os')

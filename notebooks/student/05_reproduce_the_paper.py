@@ -31,6 +31,16 @@
 # - Compare with published numbers whose definitions you cannot fully check (see the MSE/PSNR note).
 # - Let the numbers write the conclusion, not the other way round.
 
+# %%
+# Open anywhere: where daenr-lite is not installed (e.g. a fresh Colab runtime) this installs it; here it does nothing.
+import importlib.util
+import subprocess
+import sys
+
+if importlib.util.find_spec("daenr_lite") is None:
+    DAENR_LITE_SOURCE = "git+https://github.com/YOUR-COURSE/daenr-lite"  # set by `daenr-lite make-student --install-source`
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", DAENR_LITE_SOURCE], check=True)
+
 # %% tags=["parameters"]
 import os
 
