@@ -70,7 +70,7 @@ _EXPORTS: dict[str, str] = {
     "linear_cka": "daenr_lite.similarity",
     "linear_predictivity": "daenr_lite.similarity",
     "layer_profile": "daenr_lite.similarity",
-    "plot_layer_profile": "daenr_lite.similarity",
+    "plot_layer_profile": "daenr_lite.plotting",
     "compare": "daenr_lite.similarity",
     "noise_ceiling": "daenr_lite.similarity",
     "rdm": "daenr_lite.similarity",
@@ -80,7 +80,7 @@ _EXPORTS: dict[str, str] = {
     # experiments mirroring the paper
     "significant_neuron_counts": "daenr_lite.experiments",
     "significant_vs_insignificant": "daenr_lite.experiments",
-    "plot_significant_counts": "daenr_lite.experiments",
+    "plot_significant_counts": "daenr_lite.plotting",
     # model registry, store and pretrained zoo
     "model_spec": "daenr_lite.models",
     "model_names": "daenr_lite.models",
@@ -112,7 +112,7 @@ if TYPE_CHECKING:  # the flat API as type checkers and editors see it (imports s
         load_antolik2016_test_set,
         load_dataset,
     )
-    from .experiments import plot_significant_counts, significant_neuron_counts, significant_vs_insignificant
+    from .experiments import significant_neuron_counts, significant_vs_insignificant
     from .losses import PoissonLoss, joint_loss, poisson_loss, reconstruction_loss
     from .metrics import (
         feve,
@@ -137,6 +137,7 @@ if TYPE_CHECKING:  # the flat API as type checkers and editors see it (imports s
         model_names,
         model_spec,
     )
+    from .plotting import plot_layer_profile, plot_significant_counts
     from .runner import run_notebooks
     from .session import Session, setup
     from .similarity import (
@@ -149,7 +150,6 @@ if TYPE_CHECKING:  # the flat API as type checkers and editors see it (imports s
         linear_predictivity,
         neuron_significance,
         noise_ceiling,
-        plot_layer_profile,
         rdm,
         rsa,
     )

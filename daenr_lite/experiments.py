@@ -35,7 +35,6 @@ __all__ = [
     "significant_vs_insignificant",
     "split_test_images",
     "select_significant",
-    "plot_significant_counts",
     "train_named_model",
 ]
 
@@ -428,31 +427,3 @@ def _check_mask(mask: Any, n_neurons: int) -> np.ndarray:
             f"{mask.dtype}, shape {mask.shape}. Use row['significant_mask'] from significant_neuron_counts."
         )
     return mask
-
-
-def plot_significant_counts(table: Sequence[dict[str, Any]], ax: Any = None, title: str | None = None) -> Any:
-    """Bar chart of significant / insignificant neurons per model (the paper's Figure 3 analogue).
-
-    table : the list returned by :func:`significant_neuron_counts`. Returns the matplotlib axes.
-    """
-    import matplotlib.pyplot as plt
-
-    if not table:
-        raise ValueError("table is empty; pass the list returned by significant_neuron_counts.")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(1.0 + 0.75 * len(table), 3.5))
-    labels = [row["model"] for row in table]
-    sig = np.array([row["n_significant"] for row in table])
-    insig = np.array([row["n_insignificant"] for row in table])
-    x = np.arange(len(table))
-    ax.bar(x, sig, color="tab:blue", label="significant")
-    ax.bar(x, insig, bottom=sig, color="0.8", label="not significant")
-    for xi, s in zip(x, sig):
-        ax.text(xi, s / 2 if s > 0 else 0.5, str(int(s)), ha="center", va="center" if s > 0 else "bottom",
-                color="white" if s > 4 else "black", fontsize="small")
-    ax.set_xticks(x, labels, rotation=45, ha="right")
-    ax.set_ylabel("neurons")
-    alpha = table[0].get("alpha", 0.05)
-    ax.set_title(title or f"neurons predicted significantly (p <= {alpha})")
-    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return ax

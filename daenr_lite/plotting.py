@@ -1,7 +1,10 @@
-"""Figures for the teaching notebooks (matplotlib). Every function returns a ``matplotlib.figure.Figure``.
+"""Every figure of daenr-lite (matplotlib), in one module with one convention.
 
-Inputs are numpy arrays (torch tensors are converted), with the shapes in each docstring. Functions
-never call ``plt.show()``: notebooks display the figure (``daenr_lite.notebook_utils.show_figure``).
+- Every function returns the ``matplotlib.figure.Figure`` it drew on.
+- Single-panel plots take ``ax=None``: given an axes they draw into it (and return its figure), so they
+  compose into your own layouts; multi-panel plots make their own figure.
+- Inputs are numpy arrays (torch tensors are converted), with the shapes in each docstring; functions never
+  call ``plt.show()``: notebooks display the figure (``daenr_lite.notebook_utils.show_figure``).
 """
 from __future__ import annotations
 
@@ -26,6 +29,8 @@ __all__ = [
     "plot_paper_comparison",
     "plot_seed_comparison",
     "plot_model_schematic",
+    "plot_layer_profile",
+    "plot_significant_counts",
 ]
 
 LAYER_NAMES = ("h1", "h2", "h3", "h4")
@@ -37,6 +42,14 @@ def _figure(width: float, height: float):
     import matplotlib.pyplot as plt
 
     return plt.figure(figsize=(width, height), layout="constrained")
+
+
+def _axes(ax: Any, width: float, height: float):
+    """``(figure, axes)``: the given axes and its figure, or a new single-panel figure."""
+    if ax is not None:
+        return ax.figure, ax
+    fig = _figure(width, height)
+    return fig, fig.subplots()
 
 
 def _array(name: str, value: Any, ndim: Sequence[int]) -> np.ndarray:
@@ -108,7 +121,7 @@ def plot_response_distribution(responses: Any, title: str = "Responses to the tr
     return fig
 
 
-def plot_repeats(test_responses: Any, neuron: int = 0, n_images: int = 20):
+def plot_repeats(test_responses: Any, neuron: int = 0, n_images: int = 20, ax: Any = None):
     """One neuron's responses to the first ``n_images`` test images on every repeat, with the mean.
 
     test_responses : (repeats, images, neurons).
@@ -118,8 +131,7 @@ def plot_repeats(test_responses: Any, neuron: int = 0, n_images: int = 20):
         raise ValueError(f"neuron {neuron} is out of range; the data has {resp.shape[2]} neurons (0..{resp.shape[2] - 1}).")
     trials = resp[:, :n_images, neuron]
     x = np.arange(trials.shape[1])
-    fig = _figure(8, 3.2)
-    ax = fig.subplots()
+    fig, ax = _axes(ax, 8, 3.2)
     for r in range(trials.shape[0]):
         ax.plot(x, trials[r], "o", color="0.6", ms=3, label="single trials" if r == 0 else None)
     ax.plot(x, trials.mean(0), "-", color="tab:red", lw=2, label=f"mean of {trials.shape[0]} repeats")
@@ -130,11 +142,10 @@ def plot_repeats(test_responses: Any, neuron: int = 0, n_images: int = 20):
     return fig
 
 
-def plot_reliability(oracle: Any, title: str = "How repeatable is each neuron?"):
+def plot_reliability(oracle: Any, title: str = "How repeatable is each neuron?", ax: Any = None):
     """Histogram of per-neuron oracle correlations ``(neurons,)`` (leave-one-repeat-out)."""
     r = _array("oracle", oracle, (1,))
-    fig = _figure(6, 3.4)
-    ax = fig.subplots()
+    fig, ax = _axes(ax, 6, 3.4)
     ax.hist(r[np.isfinite(r)], bins=20, color="tab:green")
     ax.axvline(np.nanmean(r), color="k", ls="--", label=f"mean {np.nanmean(r):.2f}")
     ax.set_xlabel("oracle correlation (single trial vs mean of the other repeats)")
@@ -341,12 +352,11 @@ def plot_readout_masks(masks: Any, true_filters: Any | None = None, n: int = 8,
 
 
 def plot_training_curves(curves: Mapping[str, Sequence[float]], best_epoch: int | None = None,
-                         title: str = "Training progress", ylabel: str = "loss"):
+                         title: str = "Training progress", ylabel: str = "loss", ax: Any = None):
     """Line per curve (``{"train loss": [...], "val loss": [...]}``), one value per epoch."""
     if not curves:
         raise ValueError("curves is empty; pass e.g. {'train': history.train_loss}.")
-    fig = _figure(6, 3.4)
-    ax = fig.subplots()
+    fig, ax = _axes(ax, 6, 3.4)
     for name, values in curves.items():
         values = np.asarray(values, dtype=float)
         ax.plot(np.arange(1, len(values) + 1), values, "o-", ms=3, label=name)
@@ -363,7 +373,7 @@ def plot_training_curves(curves: Mapping[str, Sequence[float]], best_epoch: int 
 
 
 def plot_metric_table(values: Mapping[str, float], reference: Mapping[str, float] | None = None,
-                      metric: str = "PSNR (dB)", title: str | None = None):
+                      metric: str = "PSNR (dB)", title: str | None = None, ax: Any = None):
     """Bar chart of one metric per model (``{"DAE": 21.0, "DAE-NR_1": 21.4}``), optionally beside the
     paper's value for the same model (hatched bars)."""
     if not values:
@@ -371,8 +381,7 @@ def plot_metric_table(values: Mapping[str, float], reference: Mapping[str, float
     names = list(values)
     x = np.arange(len(names))
     width = 0.38 if reference else 0.6
-    fig = _figure(1.2 * len(names) + 2.5, 3.4)
-    ax = fig.subplots()
+    fig, ax = _axes(ax, 1.2 * len(names) + 2.5, 3.4)
     ours = ax.bar(x - (width / 2 if reference else 0), [values[k] for k in names], width, label="ours")
     ax.bar_label(ours, fmt="%.2f", fontsize=8)
     if reference:
@@ -420,7 +429,7 @@ def plot_model_schematic(mapping_layer: int = 2, title: str = "The three models 
             arrow(ax, (0.55 * (i - 1) + 0.17, 1.5), (0.55 * i - 0.17, 1.5))
 
     panels = [("(a) DAE: reconstruct the image", "MSE"), ("(b) CNN-FR: predict the neurons", "Poisson"),
-              (f"(c) DAE-NR_{mapping_layer}: both, from one encoder", f"MSE + lambda Poisson")]
+              (f"(c) DAE-NR_{mapping_layer}: both, from one encoder", "MSE + lambda Poisson")]
     for ax, (name, loss) in zip(axes, panels):
         ax.set_xlim(-0.35, 4.6)
         ax.set_ylim(0.2, 2.8)
@@ -546,6 +555,64 @@ def plot_paper_comparison(ours: Mapping[Any, Mapping[str, float]], paper: Mappin
 
 
 # ------------------------------------------------------------------------------------------- similarity
+def plot_layer_profile(table: Sequence[Mapping[str, Any]], ax: Any = None, label: str | None = None) -> Any:
+    """Plot a :func:`layer_profile` table: the measure per layer, the noise ceiling, and chance.
+
+    The grey band reaches from the bottom of the axis to the 95th percentile of the permutation null
+    (values inside it are not above chance); the dashed line is the noise ceiling. Returns the figure.
+    """
+    if not table:
+        raise ValueError("table is empty; pass the list returned by layer_profile.")
+    fig, ax = _axes(ax, 4.5, 3.2)
+    x = np.array([row["layer_index"] for row in table])
+    value = np.array([row["value"] for row in table])
+    ceiling = np.array([row["ceiling"] for row in table])
+    null_95 = np.array([row["null_95"] for row in table])
+    measure = table[0].get("measure", "value")
+    bottom = min(0.0, float(np.nanmin(np.r_[value, null_95])) - 0.05)
+    if np.isfinite(null_95).any():
+        ax.fill_between(x, bottom, null_95, color="0.85", label="chance (95% of shuffles)", zorder=0)
+    if np.isfinite(ceiling).any():
+        ax.plot(x, ceiling, "--", color="0.3", label="noise ceiling")
+    line = ax.plot(x, value, "o-", label=label or measure)[0]
+    for xi, vi, row in zip(x, value, table):
+        if row.get("p_value", 1.0) <= 0.05:
+            ax.annotate("*", (xi, vi), textcoords="offset points", xytext=(0, 5), ha="center", color=line.get_color())
+    ax.set_xticks(x, [row["layer"] for row in table])
+    ax.set_xlabel("encoder layer")
+    ax.set_ylabel(measure)
+    top = float(np.nanmax(np.r_[value, ceiling, null_95]))
+    ax.set_ylim(bottom, max(1.0, top + 0.05) if measure != "predictivity" else top + 0.1)
+    ax.legend(fontsize="small", loc="best")
+    return fig
+
+
+def plot_significant_counts(table: Sequence[Mapping[str, Any]], ax: Any = None, title: str | None = None) -> Any:
+    """Bar chart of significant / insignificant neurons per model (the paper's Figure 3 analogue), one seed.
+
+    table : the list returned by :func:`daenr_lite.experiments.significant_neuron_counts`. Returns the figure.
+    (Over seeds: :func:`plot_seed_comparison`.)
+    """
+    if not table:
+        raise ValueError("table is empty; pass the list returned by significant_neuron_counts.")
+    fig, ax = _axes(ax, 1.0 + 0.75 * len(table), 3.5)
+    labels = [row["model"] for row in table]
+    sig = np.array([row["n_significant"] for row in table])
+    insig = np.array([row["n_insignificant"] for row in table])
+    x = np.arange(len(table))
+    ax.bar(x, sig, color="tab:blue", label="significant")
+    ax.bar(x, insig, bottom=sig, color="0.8", label="not significant")
+    for xi, s in zip(x, sig):
+        ax.text(xi, s / 2 if s > 0 else 0.5, str(int(s)), ha="center", va="center" if s > 0 else "bottom",
+                color="white" if s > 4 else "black", fontsize="small")
+    ax.set_xticks(x, labels, rotation=45, ha="right")
+    ax.set_ylabel("neurons")
+    alpha = table[0].get("alpha", 0.05)
+    ax.set_title(title or f"neurons predicted significantly (p <= {alpha})")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return fig
+
+
 def plot_layer_profiles(profiles: Mapping[str, Mapping[str, Sequence[float]]], ceiling: Mapping[str, float] | None = None,
                         null: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
                         layer_names: Sequence[str] = LAYER_NAMES, title: str = "Similarity to V1 across layers",

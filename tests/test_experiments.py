@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from daenr_lite.experiments import plot_significant_counts, significant_neuron_counts, significant_vs_insignificant
+from daenr_lite.experiments import significant_neuron_counts, significant_vs_insignificant
+from daenr_lite.plotting import plot_significant_counts
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +43,12 @@ def test_significant_neuron_counts_table(tiny):
         assert row["r"].shape == row["p_value"].shape == (7,) and np.all((row["p_value"] >= 0) & (row["p_value"] <= 1))
         assert row["epochs"] == (0 if row["readout"] == "best_unit" else 1) and row["seed"] == 0
     assert np.isfinite([table[0]["mse"], table[2]["ssim"], table[4]["ssim"]]).all() and np.isnan(table[5]["mse"])
-    ax = plot_significant_counts(table)
-    assert len(ax.patches) == 2 * len(table)
+    fig = plot_significant_counts(table)  # every plotting function returns its figure
+    assert len(fig.axes[0].patches) == 2 * len(table)
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots()
+    assert plot_significant_counts(table, ax=ax) is ax.figure and len(ax.patches) == 2 * len(table)
     with pytest.raises(ValueError, match="unknown model"):
         significant_neuron_counts(dataset, models=("vgg",))
 

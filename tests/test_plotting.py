@@ -50,14 +50,23 @@ def test_prediction_and_readout_figures():
     titles = [ax.get_title() for ax in fig.axes]
     assert any(t.startswith("neuron") and "r =" in t for t in titles)
     fig = plotting.plot_readout_masks(rng.random((4, 5, 5)), rng.normal(size=(4, 12, 12)), labels=[7, 3, 9, 1])
-    assert fig.axes[0].get_title() == "neuron 7" and fig.axes[0].get_ylabel() == "learned mask"
+    top, bottom = fig.axes[0], fig.axes[4]
+    assert top.get_title() == "neuron 7" and top.get_ylabel().startswith("true |RF|")
+    assert bottom.get_ylabel().startswith("learned mask")
+    # a 5x5 readout grid on a 12x12 image is centred: its pixels sit at image pixels 3.5 .. 7.5
+    assert bottom.images[0].get_extent() == [3.0, 8.0, 8.0, 3.0]
+    assert bottom.get_xlim() == (-0.5, 11.5)
 
 
 def test_feature_maps_one_row_per_layer():
     feats = [rng.random((1, c, s, s)) for c, s in [(4, 12), (8, 6), (8, 3), (2, 2)]]
     fig = plotting.plot_feature_maps(feats, max_channels=3)
-    assert len(fig.axes) == 4 * 3
+    maps = [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]
+    assert len(maps) == 4 * 3 - 1  # h4 has only 2 channels
+    assert len([ax for ax in fig.axes if ax.get_label() == "<colorbar>"]) == 4  # one colour scale per layer
     assert fig.axes[0].get_ylabel().startswith("h1")
+    with_input = plotting.plot_feature_maps(feats, max_channels=3, image=rng.random((12, 12)))
+    assert with_input.axes[0].get_title() == "input"
 
 
 def test_summary_figures():

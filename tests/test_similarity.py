@@ -300,14 +300,15 @@ def test_layer_profile_table_and_plot(tiny_dataset):
     import matplotlib
 
     matplotlib.use("Agg")
-    from daenr_lite.similarity import layer_profile, plot_layer_profile
+    from daenr_lite.plotting import plot_layer_profile
+    from daenr_lite.similarity import layer_profile
 
     table = layer_profile(_tiny_dae(tiny_dataset), tiny_dataset, "rsa", n_permutations=20, progress=False)
     assert [row["layer"] for row in table] == ["h1", "h2", "h3", "h4"]
     for row in table:
         assert {"value", "ceiling", "null_95", "p_value", "normalized", "n_units"} <= set(row)
         assert 1 / 21 <= row["p_value"] <= 1
-    ax = plot_layer_profile(table)
+    ax = plot_layer_profile(table).axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["h1", "h2", "h3", "h4"]
     with pytest.raises(ValueError, match="layers"):
         layer_profile(_tiny_dae(tiny_dataset), tiny_dataset, layers=(0,))

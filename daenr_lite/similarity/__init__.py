@@ -12,7 +12,7 @@ Arrays are ``(stimuli, units)`` throughout (responses with repeats: ``(repeats, 
 - :class:`LayerProbe`, :func:`fit_probe` — a trainable readout on a frozen model layer (for the DAE).
 - :func:`best_unit_predictions`, :func:`best_unit_significance` — the probe-free alternative: per neuron
   the single unit of a layer that correlates best on the training images, tested on the test images.
-- :func:`layer_profile`, :func:`plot_layer_profile` — a measure for each encoder layer h1..h4.
+- :func:`layer_profile` — a measure for each encoder layer h1..h4 (plot: :func:`daenr_lite.plotting.plot_layer_profile`).
 
 The torch-dependent names (probe, profile) are imported on first use.
 """
@@ -35,7 +35,6 @@ _LAZY = {
     "fit_probe": ".probe",
     "layer_features": ".profile",
     "layer_profile": ".profile",
-    "plot_layer_profile": ".profile",
 }
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""`layer_profile`: a similarity measure for each encoder layer h1..h4 of a model, and its plot."""
+"""`layer_profile`: a similarity measure for each encoder layer h1..h4 of a model
+(plotted by :func:`daenr_lite.plotting.plot_layer_profile`)."""
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -7,7 +8,7 @@ import numpy as np
 
 from .compare import compare
 
-__all__ = ["layer_features", "layer_profile", "plot_layer_profile"]
+__all__ = ["layer_features", "layer_profile"]
 
 
 def layer_features(model: Any, images: Any, batch_size: int = 256) -> list[np.ndarray]:
@@ -69,38 +70,3 @@ def layer_profile(
         )
         table.append({"layer": f"h{layer}", "layer_index": int(layer), "n_units": int(feats[layer - 1].shape[1]), **result})
     return table
-
-
-def plot_layer_profile(table: Sequence[dict[str, Any]], ax: Any = None, label: str | None = None) -> Any:
-    """Plot a :func:`layer_profile` table: the measure per layer, the noise ceiling, and chance.
-
-    The grey band reaches from the bottom of the axis to the 95th percentile of the permutation null
-    (values inside it are not above chance); the dashed line is the noise ceiling. Returns the axes.
-    """
-    import matplotlib.pyplot as plt
-
-    if not table:
-        raise ValueError("table is empty; pass the list returned by layer_profile.")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 3.2))
-    x = np.array([row["layer_index"] for row in table])
-    value = np.array([row["value"] for row in table])
-    ceiling = np.array([row["ceiling"] for row in table])
-    null_95 = np.array([row["null_95"] for row in table])
-    measure = table[0].get("measure", "value")
-    bottom = min(0.0, float(np.nanmin(np.r_[value, null_95])) - 0.05)
-    if np.isfinite(null_95).any():
-        ax.fill_between(x, bottom, null_95, color="0.85", label="chance (95% of shuffles)", zorder=0)
-    if np.isfinite(ceiling).any():
-        ax.plot(x, ceiling, "--", color="0.3", label="noise ceiling")
-    line = ax.plot(x, value, "o-", label=label or measure)[0]
-    for xi, vi, row in zip(x, value, table):
-        if row.get("p_value", 1.0) <= 0.05:
-            ax.annotate("*", (xi, vi), textcoords="offset points", xytext=(0, 5), ha="center", color=line.get_color())
-    ax.set_xticks(x, [row["layer"] for row in table])
-    ax.set_xlabel("encoder layer")
-    ax.set_ylabel(measure)
-    top = float(np.nanmax(np.r_[value, ceiling, null_95]))
-    ax.set_ylim(bottom, max(1.0, top + 0.05) if measure != "predictivity" else top + 0.1)
-    ax.legend(fontsize="small", loc="best")
-    return ax
