@@ -63,7 +63,7 @@ def _markdown(header: list[str], rows: list[list[Any]]) -> str:
 def _jsonable(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for row in table:
-        out.append({k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in row.items()})
+        out.append({k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in row.items() if k != "trained_model"})
     return out
 
 
@@ -80,9 +80,8 @@ def run_region(region: int, args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"region": region, "seed": args.seed, "quick": args.quick}
 
     start = time.perf_counter()
-    models: dict[str, Any] = {}
-    counts = significant_neuron_counts(dataset, train_config=config, seed=args.seed, progress=not args.no_progress,
-                                       models_out=models)
+    counts = significant_neuron_counts(dataset, train_config=config, seed=args.seed, progress=not args.no_progress)
+    models: dict[str, Any] = {row["model"]: row["trained_model"] for row in counts}
     result["counts"] = _jsonable(counts)
     print(f"\n### Figure 3 analogue: neurons predicted significantly (one-sided t-test on r, p <= 0.05)"
           f" [{time.perf_counter() - start:.0f} s]\n")

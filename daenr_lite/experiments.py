@@ -119,6 +119,7 @@ def _significance_row(
         "significant_mask": result.significant,
         "r": result.r,
         "p_value": result.p_value,
+        "trained_model": model,
     }
     return row
 
@@ -137,7 +138,6 @@ def significant_neuron_counts(
     model_config: Any = None,
     device: Any = None,
     progress: bool = True,
-    models_out: dict[str, Any] | None = None,
     **train_overrides: Any,
 ) -> list[dict[str, Any]]:
     """Paper Figure 3: the number of neurons each model predicts significantly.
@@ -168,8 +168,6 @@ def significant_neuron_counts(
     model_config : ModelConfig for every model (default: the defaults).
     device : torch device for training (default: the best available, see :func:`~daenr_lite.get_device`).
     progress : tqdm bar over the models.
-    models_out : optional dict; if given, the trained models are stored in it by row name (e.g. for
-        :func:`~daenr_lite.similarity.layer_profile` afterwards).
 
     Returns
     -------
@@ -178,7 +176,10 @@ def significant_neuron_counts(
     ``n_insignificant``, ``fraction_significant``, ``mean_r``, ``median_r``, ``test_corr``, ``mse``,
     ``psnr``, ``ssim`` (nan for models that do not reconstruct; a probe row carries its DAE's), ``epochs``,
     ``seconds`` (training time; for a probe row the probe's only), ``seed``, and
-    per-neuron arrays ``significant_mask (neurons,)``, ``r (neurons,)``, ``p_value (neurons,)``.
+    per-neuron arrays ``significant_mask (neurons,)``, ``r (neurons,)``, ``p_value (neurons,)``, and
+    ``trained_model``: the model the row counts (a probe row: the :class:`~daenr_lite.LayerProbe`, whose
+    ``backbone`` is the trained DAE; a best-unit row: the DAE), e.g. for
+    :func:`~daenr_lite.similarity.layer_profile` afterwards.
     """
     from tqdm.auto import tqdm
 
@@ -201,8 +202,6 @@ def significant_neuron_counts(
             model, history = train_named_model(name, dataset, cfg, seed=seed, model_config=model_config, device=device)
             seconds = time.perf_counter() - start
             bar.update()
-            if models_out is not None:
-                models_out[_display(name)] = model
             if kind != "dae":
                 table.append(_significance_row(
                     model, dataset, name=_display(name), kind=kind, layer=layer, readout="joint", history=history,
@@ -221,8 +220,6 @@ def significant_neuron_counts(
                 )
                 row.update(reconstruction)
                 table.append(row)
-                if models_out is not None:
-                    models_out[row["model"]] = probe
                 bar.update()
             for probe_layer in probe_layers if best_unit else ():
                 bar.set_postfix_str(f"DAE best unit h{probe_layer}")
@@ -233,6 +230,7 @@ def significant_neuron_counts(
                     "readout": "best_unit", **result.summary(), "test_corr": float(result.r.mean()),
                     **reconstruction, "epochs": 0, "seconds": round(time.perf_counter() - start, 1), "seed": seed,
                     "significant_mask": result.significant, "r": result.r, "p_value": result.p_value,
+                    "trained_model": model,
                 })
                 bar.update()
     finally:
