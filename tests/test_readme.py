@@ -298,3 +298,9 @@ def test_environment_yml_and_pyproject_agree_on_python():
     conda_python = next(d for d in environment["dependencies"] if isinstance(d, str) and d.startswith("python"))
     requires = re.search(r'^requires-python\s*=\s*"([^"]+)"', (REPO / "pyproject.toml").read_text(), flags=re.M)
     assert conda_python.replace("python", "", 1).strip() == requires.group(1)
+
+
+def test_readme_stays_a_guide():
+    """Reference material lives in docs/; the README stays short enough to read (at most 15 KB)."""
+    size = len(README.read_bytes())
+    assert size <= 15_000, f"README.md is {size} bytes; move reference material to docs/ (limit 15,000)"

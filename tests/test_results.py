@@ -52,18 +52,18 @@ def test_table1_reports_mean_sd_and_paired_differences():
 def test_verdicts_follow_the_stated_rule():
     # a consistent +3 dB gain: supported wherever the paper claims a gain
     verdicts = claim_verdicts(_rows(psnr_gain=(3.0, 2.9, 3.1)))
-    assert _verdict(verdicts, "DAE-NR reconstructs", 3)["verdict"] == "supported"
+    assert _verdict(verdicts, "DAE-NR_i reconstructs", 3)["verdict"] == "supported"
     # a consistent loss: not supported
-    assert _verdict(claim_verdicts(_rows(psnr_gain=(-0.5, -0.6, -0.4))), "DAE-NR reconstructs", 3)["verdict"] == "not supported"
+    assert _verdict(claim_verdicts(_rows(psnr_gain=(-0.5, -0.6, -0.4))), "DAE-NR_i reconstructs", 3)["verdict"] == "not supported"
     # no effect, but the spread is tight enough to exclude the paper's +2.7 dB of region 3: not supported
     tight = claim_verdicts(_rows(psnr_gain=(0.05, -0.05, 0.0)))
-    assert _verdict(tight, "DAE-NR reconstructs", 3)["verdict"] == "not supported"
+    assert _verdict(tight, "DAE-NR_i reconstructs", 3)["verdict"] == "not supported"
     # no effect and a spread that includes the paper's size: inconclusive
     noisy = claim_verdicts(_rows(psnr_gain=(4.0, -3.0, 1.0)))
-    assert _verdict(noisy, "DAE-NR reconstructs", 3)["verdict"] == "inconclusive"
+    assert _verdict(noisy, "DAE-NR_i reconstructs", 3)["verdict"] == "inconclusive"
     # counts: DAE-NR 10 above the probe on every seed, 10 below CNN-FR
-    assert _verdict(verdicts, "DAE-NR_i has more", 1)["verdict"] == "supported"
-    cnn = _verdict(verdicts, "DAE-NR has more significant neurons than CNN-FR", 2)
+    assert _verdict(verdicts, "DAE-NR_i: more", 1)["verdict"] == "supported"
+    cnn = _verdict(verdicts, "DAE-NR: more significant neurons than CNN-FR", 2)
     assert cnn["verdict"] == "not supported" and "-10.0" in cnn["evidence"]
 
 
@@ -71,7 +71,7 @@ def test_table2_and_its_verdict():
     rows = _rows(yes_minus_no=(0.1, 0.0, -0.1))
     (t2_row, *_rest) = table2(rows)
     assert t2_row["n_neurons_YES"][0] == 60 and t2_row["psnr_yes_minus_no"].mean == pytest.approx(0.0)
-    verdict = _verdict(claim_verdicts(rows), "training on significant", 3)
+    verdict = _verdict(claim_verdicts(rows), "Table 2: training", 3)
     assert verdict["verdict"] == "not supported"  # the paper's +4.6/+2.5/+3.8 dB lie far outside 0 ± 0.2
     assert figure3_counts(rows, [3])[0]["per_seed"] == [40, 41, 42]
 

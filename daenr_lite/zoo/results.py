@@ -150,7 +150,7 @@ def claim_verdicts(rows: Sequence[dict[str, Any]], regions: Sequence[int] = (1, 
             verdicts.append(_verdict(comp, +1, claimed))
             if comp is not None:
                 evidence.append(f"DAE-NR_{layer} - DAE: {_pm(comp, 2)} dB (paper {claimed:+.2f})")
-        out.append({"claim": "DAE-NR reconstructs better than the DAE (PSNR)", "region": region,
+        out.append({"claim": "DAE-NR_i reconstructs better than the DAE (PSNR)", "region": region,
                     "verdict": _combine(verdicts), "evidence": "; ".join(evidence)})
         # claim: more significant neurons with DAE-NR_i than with the DAE (probe on the same layer)
         evidence, verdicts = [], []
@@ -160,7 +160,7 @@ def claim_verdicts(rows: Sequence[dict[str, Any]], regions: Sequence[int] = (1, 
             verdicts.append(_verdict(comp, +1))
             if comp is not None:
                 evidence.append(f"h{layer}: {_pm(comp, 1)} neurons")
-        out.append({"claim": "DAE-NR_i has more significant neurons than the DAE (probe on h_i)", "region": region,
+        out.append({"claim": "DAE-NR_i: more significant neurons than the DAE (probe on h_i)", "region": region,
                     "verdict": _combine(verdicts), "evidence": "DAE-NR_i - DAE probe: " + "; ".join(evidence)})
         # claim 3: DAE-NR more similar than CNN-FR (significant neurons, best DAE-NR_i per seed)
         cnn = _values(rows, "cnn_fr", region, "n_significant")
@@ -170,7 +170,7 @@ def claim_verdicts(rows: Sequence[dict[str, Any]], regions: Sequence[int] = (1, 
             if all(c is not None for c in layer_counts):
                 best[seed] = max(layer_counts)
         comp = _paired(cnn, best)
-        out.append({"claim": "DAE-NR has more significant neurons than CNN-FR", "region": region,
+        out.append({"claim": "DAE-NR: more significant neurons than CNN-FR", "region": region,
                     "verdict": _verdict(comp, +1),
                     "evidence": "" if comp is None else f"best DAE-NR_i - CNN-FR: {_pm(comp, 1)} neurons "
                                 f"(CNN-FR {format_mean_sd(list(cnn.values()), 1)})"})
@@ -183,7 +183,7 @@ def claim_verdicts(rows: Sequence[dict[str, Any]], regions: Sequence[int] = (1, 
             verdicts.append(_verdict(comp, +1, claimed))
             if comp is not None:
                 evidence.append(f"{row['model']}: {_pm(comp, 2)} dB (paper {claimed:+.2f})")
-        out.append({"claim": "training on significant neurons reconstructs better than on insignificant ones (Table 2)",
+        out.append({"claim": "Table 2: training on significant (YES) neurons reconstructs better than on NO",
                     "region": reference.TABLE2_REGION, "verdict": _combine(verdicts), "evidence": "YES - NO: " + "; ".join(evidence)})
     return out
 
