@@ -38,6 +38,12 @@ def build(zoo: Path | None = None, dataset: str = "simulated") -> tuple[str, str
     regions = sorted({r["region"] for r in rows})
     t1, f3, t2, verdicts = table1(rows, regions), figure3_counts(rows, regions), table2(rows), claim_verdicts(rows, regions)
 
+    rounding = defaultdict(float)  # float16 storage against the float32 weights, per metric
+    for entry in entries:
+        for key, value in entry["metrics"].items():
+            before = (entry.get("metrics_float32") or {}).get(key)
+            if isinstance(value, float) and isinstance(before, float) and value == value and before == before:
+                rounding[key] = max(rounding[key], abs(value - before))
     seconds = defaultdict(float)
     for entry in entries:
         seconds[entry["recipe"]["seed"]] += entry.get("train_seconds") or 0.0
@@ -54,6 +60,14 @@ def build(zoo: Path | None = None, dataset: str = "simulated") -> tuple[str, str
         "differences (`daenr_lite.stats`; with 3 seeds a paired t > 3.46).\n",
         f"{len(entries)} models; training time per seed (sum over its models, one torch thread per process, two "
         "processes sharing 2 cores): " + ", ".join(f"seed {s}: {seconds[s] / 60:.1f} min" for s in sorted(seconds)) + ".\n",
+        "Weights are stored in float16; the manifest's metrics are those of the stored models (loading reproduces "
+        "them exactly). Against the float32 weights before storage the largest change of a metric over all models "
+        "was: " + ", ".join(f"{k} {rounding[k]:.2g}" for k in ("psnr", "ssim", "mse", "test_corr", "feve") if k in rounding)
+        + " (test_corr moves most: a few neurons whose readout weights are tiny get exactly constant predictions "
+        "in float16, so their correlation becomes undefined and leaves the mean).\n",
+        "`test_corr` is the mean over neurons with a defined correlation; `n_undefined_corr` counts the others "
+        "(a constant prediction: the readout of that neuron shrank to zero under its L1 penalty). Such a neuron "
+        "is never significant.\n",
         "## Verdicts on the paper's claims\n",
         format_markdown(verdicts, ["claim", "region", "verdict", "evidence"]) + "\n",
         "## Table 1: reconstruction (test set, all neurons)\n",
@@ -65,8 +79,8 @@ def build(zoo: Path | None = None, dataset: str = "simulated") -> tuple[str, str
         f"The DAE's counts use a readout probe on each frozen layer. Paper (region {reference.FIGURE3_REGION}): "
         f"DAE {reference.FIGURE3_SIGNIFICANT['DAE']}, DAE-NR {reference.FIGURE3_SIGNIFICANT['DAE-NR'][0]}-"
         f"{reference.FIGURE3_SIGNIFICANT['DAE-NR'][1]} of {reference.FIGURE3_N_NEURONS}.\n",
-        format_markdown(f3, ["region", "model", "n_significant", "per_seed", "n_neurons", "test_corr"],
-                        digits={"n_significant": 1}) + "\n",
+        format_markdown(f3, ["region", "model", "n_significant", "per_seed", "n_neurons", "test_corr", "n_undefined_corr"],
+                        digits={"n_significant": 1, "n_undefined_corr": 1}) + "\n",
         f"## Table 2: DAE-NR_i on only its significant (YES) or insignificant (NO) neurons, region {reference.TABLE2_REGION}\n",
         "Each DAE-NR_i's own significant neurons, selected on 25 test images; `heldout_test_corr` on the other 25.\n",
         format_markdown(t2, ["model", "n_neurons_YES", "n_neurons_NO", "psnr_YES", "psnr_NO", "psnr_yes_minus_no",

@@ -94,7 +94,8 @@ def figure3_counts(rows: Sequence[dict[str, Any]], regions: Sequence[int] = (1, 
             table.append({"region": region, "model": model_spec(model).display, "key": model, "n_neurons": n,
                           "n_seeds": len(counts), "n_significant": mean_sd(list(counts.values())),
                           "per_seed": [counts[s] for s in sorted(counts)],
-                          "test_corr": mean_sd(list(_values(rows, model, region, "test_corr").values()))})
+                          "test_corr": mean_sd(list(_values(rows, model, region, "test_corr").values())),
+                          "n_undefined_corr": mean_sd(list(_values(rows, model, region, "n_undefined_corr").values()))})
     return table
 
 
