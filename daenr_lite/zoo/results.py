@@ -94,9 +94,14 @@ def figure3_counts(rows: Sequence[dict[str, Any]], regions: Sequence[int] = (1, 
             table.append({"region": region, "model": model_spec(model).display, "key": model, "n_neurons": n,
                           "n_seeds": len(counts), "n_significant": mean_sd(list(counts.values())),
                           "per_seed": [counts[s] for s in sorted(counts)],
-                          "test_corr": mean_sd(list(_values(rows, model, region, "test_corr").values())),
-                          "n_undefined_corr": mean_sd(list(_values(rows, model, region, "n_undefined_corr").values()))})
+                          "test_corr": _mean_sd_or_nan(_values(rows, model, region, "test_corr")),
+                          "n_undefined_corr": _mean_sd_or_nan(_values(rows, model, region, "n_undefined_corr"))})
     return table
+
+
+def _mean_sd_or_nan(values_by_seed: dict[int, float]) -> tuple[float, float]:
+    values = [v for v in values_by_seed.values() if v is not None]
+    return mean_sd(values) if values else (math.nan, math.nan)
 
 
 def table2(rows: Sequence[dict[str, Any]], region: int = reference.TABLE2_REGION) -> list[dict[str, Any]]:
