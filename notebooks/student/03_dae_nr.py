@@ -180,7 +180,9 @@ show_figure(plotting.plot_seed_comparison({labels[n]: psnr[n] for n in NAMES}, b
 # does not cross 0, the difference is an effect by our rule. The open diamonds are the paper's differences
 # for the same region (on the real recordings; here only a reference for the size). The text printed
 # above the figure states, from these numbers, which DAE-NR variants reconstruct better or worse than
-# the DAE; compare the size of those differences with the paper's +2.7 dB in region 3 (try `REGION = 3`).
+# the DAE. In the default mode on region 1 none reconstructs better; DAE-NR$_4$ is about 1 dB worse on every
+# seed (an effect), the others differ by a few tenths of a dB in both directions. Compare that with the paper's
+# +2.7 dB in region 3 (try `REGION = 3`, and see notebook 05).
 
 # %%
 models = {labels[n]: session.model(n) for n in NAMES}
