@@ -46,6 +46,14 @@ def _machine() -> str:
             f"{platform.python_version()}, {torch_info}, load average at start {load}")
 
 
+def _demote(line: str) -> str:
+    """A heading the benchmark printed becomes a bold line (the recording's own heading is the section's)."""
+    stripped = line.lstrip()
+    if stripped.startswith("#"):
+        return "**" + stripped.lstrip("#").strip() + "**\n"
+    return line
+
+
 def record(name: str, command: list[str], note: str | None) -> int:
     if not command:
         raise SystemExit("error: give the command after --, e.g. record.py run speed -- python benchmarks/bench_models.py")
@@ -66,7 +74,7 @@ def record(name: str, command: list[str], note: str | None) -> int:
                             f"{machine}.\n"]
     if note:
         text.append(note.strip() + "\n")
-    text.append("".join(line for line in lines if "\r" not in line).strip() + "\n")
+    text.append("".join(_demote(line) for line in lines if "\r" not in line).strip() + "\n")
     (RESULTS / f"{name}.md").write_text("\n".join(text), encoding="utf-8")
     print(f"\nrecorded in {RESULTS / f'{name}.md'}")
     return status
