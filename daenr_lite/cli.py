@@ -160,7 +160,7 @@ def _cmd_download(args: argparse.Namespace) -> int:
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
-    from .runner import sync_notebooks
+    from .pairing import sync_notebooks
 
     try:
         sync_notebooks(args.notebooks, only=args.only, execute_checked=args.execute)

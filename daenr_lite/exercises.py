@@ -27,7 +27,6 @@ paired_difference      05          :func:`daenr_lite.stats.paired_comparison`
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 

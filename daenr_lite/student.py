@@ -72,7 +72,7 @@ def make_student(notebooks_dir: str | os.PathLike[str] | None = None,
         course's ``git+https://...`` address or a wheel URL (default: the placeholder, to be set by the course).
     Returns the written paths.
     """
-    from .runner import sync_notebooks
+    from .pairing import sync_notebooks
 
     source_dir = Path(notebooks_dir) if notebooks_dir is not None else Path.cwd() / "notebooks"
     sources = sorted(p for p in source_dir.glob("*.py") if _NOTEBOOK.match(p.name))

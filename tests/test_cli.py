@@ -13,7 +13,8 @@ import pytest
 
 from daenr_lite import cli
 from daenr_lite.notebook_utils import load_metrics, metrics_path, record_metrics
-from daenr_lite.runner import check_pairing, list_notebooks, run_notebooks, strip_outputs, sync_notebooks
+from daenr_lite.pairing import check_pairing, strip_outputs, sync_notebooks
+from daenr_lite.runner import list_notebooks, run_notebooks
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,7 +1,6 @@
 """An absent data folder is reported as absent (not as a list of "missing files" under a path that does not exist)."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

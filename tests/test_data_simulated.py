@@ -1,7 +1,6 @@
 """The simulated default dataset: layout, images, neurons, noise, determinism, caching, calibration."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np

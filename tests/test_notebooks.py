@@ -11,7 +11,8 @@ import jupytext
 import nbformat
 import pytest
 
-from daenr_lite.runner import CHECK_OUTPUT_MARK, check_pairing, run_notebooks
+from daenr_lite.pairing import CHECK_OUTPUT_MARK, check_pairing
+from daenr_lite.runner import run_notebooks
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 EXPECTED = ["00_setup_and_data", "01_dae", "02_cnn_fr", "03_dae_nr", "04_representation_similarity",

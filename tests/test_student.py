@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from daenr_lite import cli
-from daenr_lite.runner import check_pairing, run_notebooks
+from daenr_lite.pairing import check_pairing
+from daenr_lite.runner import run_notebooks
 from daenr_lite.student import BEGIN, END, student_source
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"

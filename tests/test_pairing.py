@@ -1,7 +1,7 @@
 """`sync-notebooks` keeps the cell ids of unchanged cells, so regenerated notebooks give small diffs."""
 import nbformat
 
-from daenr_lite.runner import _keep_cell_ids
+from daenr_lite.pairing import _keep_cell_ids
 
 
 def _notebook(sources, ids=None):
