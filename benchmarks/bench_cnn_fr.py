@@ -29,29 +29,34 @@ from daenr_lite.data import load_dataset
 from daenr_lite.models import build_model
 from daenr_lite.training import evaluate, fit, set_seed
 
+#: the CNN-FR core before issue 14 (every candidate but "current" starts from it)
+EARLIER = {"core_kernels": (9, 3, 3, 3), "core_channels": (32, 32, 32, 32), "core_smoothness": 0.0,
+           "readout_nonlinearity": "elu1"}
+
+
+def _from_earlier(**changes) -> dict:
+    return {**EARLIER, **changes}
+
+
 #: name -> (ModelConfig overrides, TrainConfig overrides, what it tests)
 CANDIDATES: dict[str, tuple[dict, dict, str]] = {
     "current": ({}, {}, "the defaults as they are now"),
-    "reference": ({"core_kernels": (9, 3, 3, 3), "core_smoothness": 0.0}, {},
-                  "the earlier default: 9x9 first kernel, no smoothness penalty"),
-    "k11": ({"core_kernels": (11, 3, 3, 3), "core_smoothness": 0.0}, {}, "11x11 first kernel"),
-    "k13": ({"core_kernels": (13, 3, 3, 3), "core_smoothness": 0.0}, {}, "13x13 first kernel (Klindt et al.)"),
-    "k15": ({"core_kernels": (15, 3, 3, 3), "core_smoothness": 0.0}, {}, "15x15 first kernel"),
-    "ch48": ({"core_kernels": (9, 3, 3, 3), "core_channels": (48, 48, 48, 48), "core_smoothness": 0.0}, {},
-             "48 channels per layer (Klindt et al.)"),
-    "softplus_out": ({"core_kernels": (9, 3, 3, 3), "readout_nonlinearity": "softplus", "core_smoothness": 0.0}, {},
-                     "softplus instead of ELU+1 output"),
-    "k13_smooth0.05": ({"core_kernels": (13, 3, 3, 3), "core_smoothness": 0.05}, {}, "13x13 + Laplacian smoothness 0.05"),
-    "k13_smooth0.3": ({"core_kernels": (13, 3, 3, 3), "core_smoothness": 0.3}, {}, "13x13 + Laplacian smoothness 0.3"),
-    "k13_smooth1": ({"core_kernels": (13, 3, 3, 3), "core_smoothness": 1.0}, {}, "13x13 + Laplacian smoothness 1"),
-    "k13_ch48": ({"core_kernels": (13, 3, 3, 3), "core_channels": (48, 48, 48, 48), "core_smoothness": 0.0}, {},
+    "reference": (_from_earlier(), {}, "the earlier default: 9x9 first kernel, 32 channels"),
+    "k11": (_from_earlier(core_kernels=(11, 3, 3, 3)), {}, "11x11 first kernel"),
+    "k13": (_from_earlier(core_kernels=(13, 3, 3, 3)), {}, "13x13 first kernel (Klindt et al.)"),
+    "k15": (_from_earlier(core_kernels=(15, 3, 3, 3)), {}, "15x15 first kernel"),
+    "ch48": (_from_earlier(core_channels=(48, 48, 48, 48)), {}, "48 channels per layer (Klindt et al.)"),
+    "softplus_out": (_from_earlier(readout_nonlinearity="softplus"), {}, "softplus instead of ELU+1 output"),
+    "k13_ch48": (_from_earlier(core_kernels=(13, 3, 3, 3), core_channels=(48, 48, 48, 48)), {},
                  "13x13 first kernel and 48 channels per layer (Klindt et al.'s sizes)"),
-    "k13_ch40": ({"core_kernels": (13, 3, 3, 3), "core_channels": (40, 40, 40, 40), "core_smoothness": 0.0}, {},
+    "k13_ch40": (_from_earlier(core_kernels=(13, 3, 3, 3), core_channels=(40, 40, 40, 40)), {},
                  "13x13 first kernel, 40 channels per layer"),
-    "k13_ch48_32": ({"core_kernels": (13, 3, 3, 3), "core_channels": (48, 32, 32, 32), "core_smoothness": 0.0}, {},
+    "k13_ch48_32": (_from_earlier(core_kernels=(13, 3, 3, 3), core_channels=(48, 32, 32, 32)), {},
                     "13x13 first kernel, 48 channels in h1 only"),
-    "k13_lr2e-3": ({"core_kernels": (13, 3, 3, 3), "core_smoothness": 0.0}, {"lr": 2e-3}, "13x13, learning rate 2e-3"),
-    "k13_bs32": ({"core_kernels": (13, 3, 3, 3), "core_smoothness": 0.0}, {"batch_size": 32}, "13x13, batch 32"),
+    "k13_smooth1": (_from_earlier(core_kernels=(13, 3, 3, 3), core_smoothness=1.0), {},
+                    "13x13 + Laplacian smoothness penalty 1 on the first-layer kernels"),
+    "k13_ch48_smooth1": (_from_earlier(core_kernels=(13, 3, 3, 3), core_channels=(48, 48, 48, 48),
+                                       core_smoothness=1.0), {}, "13x13, 48 channels + smoothness 1"),
 }
 
 
