@@ -111,13 +111,26 @@ def _sync(device) -> None:
         torch.mps.synchronize()
 
 
-def training_step_speed(name: str, dataset, config: TrainConfig, device, steps: int = 10) -> dict:
+#: training-step variants measured by --variants (none is used by fit: each would change the trained numbers)
+VARIANTS = {
+    "as fit trains": {},
+    "foreach Adam": {"adam": {"foreach": True}},
+    "fused Adam": {"adam": {"fused": True}},
+    "channels_last": {"channels_last": True},
+}
+
+
+def training_step_speed(name: str, dataset, config: TrainConfig, device, steps: int = 10, variant: str = "as fit trains") -> dict:
     from torch.utils.flop_counter import FlopCounterMode
 
+    options = VARIANTS[variant]
     set_seed(0)
     model = make_model(name, dataset).to(device).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     images = torch.as_tensor(dataset.train_images[: config.batch_size], device=device)
+    if options.get("channels_last"):
+        model = model.to(memory_format=torch.channels_last)
+        images = images.contiguous(memory_format=torch.channels_last)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, **options.get("adam", {}))
     responses = torch.as_tensor(dataset.train_responses[: config.batch_size], device=device)
 
     def step():
@@ -150,6 +163,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
     parser.add_argument("--no-speed", action="store_true", help="skip the speed section")
     parser.add_argument("--speed-only", action="store_true", help="only the speed section (no training runs)")
+    parser.add_argument("--variants", action="store_true",
+                        help="with the speed section: also time foreach/fused Adam and channels_last steps")
     args = parser.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -188,6 +203,18 @@ def main(argv: list[str] | None = None) -> None:
             s = training_step_speed(name, dataset, TrainConfig(), device)
             print(f"| {s['model']} | {s['mflop_per_image']:.1f} | {s['img_per_s']:.0f} | {s['gflop_per_s']:.2f} | "
                   f"{s['gflop_per_s'] * 1e9 / peak:.1%} |", flush=True)
+        if args.variants:
+            print("\n## Step-time variants (images / s; each variant timed right after the others, same batch)\n")
+            print("| model | " + " | ".join(VARIANTS) + " |")
+            print("|---|" + "---|" * len(VARIANTS))
+            for name in [n for n in ("cnn_fr", "dae", "dae_nr_1") if n in names]:
+                cells = []
+                for variant in VARIANTS:
+                    try:
+                        cells.append(f"{training_step_speed(name, dataset, TrainConfig(), device, variant=variant)['img_per_s']:.0f}")
+                    except (RuntimeError, TypeError) as exc:  # e.g. fused Adam unsupported on this device
+                        cells.append(f"n/a ({type(exc).__name__})")
+                print(f"| {display_name(name)} | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":
