@@ -112,8 +112,11 @@ class Session:
 
     def entry(self, name: str, region: int | None = None, seed: int | None = None, **changes: Any) -> dict[str, Any]:
         """The store entry (recipe, ``metrics`` from :func:`~daenr_lite.evaluate`, ``significance``, training
-        facts) of a model; the model is loaded (or trained, as :meth:`model`) first."""
+        facts) of a model; a model that is stored nowhere yet is trained first (as :meth:`model`)."""
         recipe = self.recipe(name, region, seed, **{k: v for k, v in changes.items() if k != "train_missing"})
+        entry = self.store.entry(recipe)
+        if entry is not None:  # reading the entry needs no model: nothing is loaded
+            return entry
         self.model(name, region, seed, **changes)
         entry = self.store.entry(recipe)
         if entry is None:  # pragma: no cover - get() always leaves an entry behind
