@@ -196,8 +196,8 @@ def test_cnn_fr_regularizer_adds_the_smoothness_penalty_only_when_asked():
     torch.manual_seed(0)
     smooth = build_model("cnn_fr", data, core_smoothness=0.5)
     first_layer = smooth.core.layers[0][0].weight
-    expected = float(plain.regularizer()) + 0.5 * float(kernel_roughness(first_layer))
-    assert float(smooth.regularizer()) == pytest.approx(expected, rel=1e-5)
+    expected = plain.regularizer().item() + 0.5 * kernel_roughness(first_layer).item()
+    assert smooth.regularizer().item() == pytest.approx(expected, rel=1e-5)
     smooth.regularizer().backward()
     assert first_layer.grad is not None and float(first_layer.grad.abs().sum()) > 0
     with pytest.raises(ValueError, match="core_smoothness must be >= 0"):
