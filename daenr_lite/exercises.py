@@ -313,25 +313,24 @@ def _r_inputs(rng: np.random.Generator):
     return rng.uniform(-0.5, 0.8, size=10), int(rng.integers(20, 80))
 
 
-def _significance_reference(r: np.ndarray, n_images: int) -> tuple[np.ndarray, np.ndarray]:
+def _t_test(r: np.ndarray, dof: int, two_sided: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """t = r sqrt(dof / (1 - r^2)) and its p-value with ``dof`` degrees of freedom."""
     from scipy import stats
 
-    t = r * np.sqrt((n_images - 2) / (1 - r**2))
-    return t, stats.t.sf(t, df=n_images - 2)
+    t = r * np.sqrt(dof / (1 - r**2))
+    return t, (2 * stats.t.sf(np.abs(t), df=dof) if two_sided else stats.t.sf(t, df=dof))
+
+
+def _significance_reference(r: np.ndarray, n_images: int) -> tuple[np.ndarray, np.ndarray]:
+    return _t_test(r, n_images - 2)
 
 
 def _significance_two_sided(r, n_images):
-    from scipy import stats
-
-    t = r * np.sqrt((n_images - 2) / (1 - r**2))
-    return t, 2 * stats.t.sf(np.abs(t), df=n_images - 2)
+    return _t_test(r, n_images - 2, two_sided=True)
 
 
 def _significance_wrong_dof(r, n_images):
-    from scipy import stats
-
-    t = r * np.sqrt((n_images - 1) / (1 - r**2))
-    return t, stats.t.sf(t, df=n_images - 1)
+    return _t_test(r, n_images - 1)
 
 
 def _cka_inputs(rng: np.random.Generator):

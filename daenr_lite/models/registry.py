@@ -41,10 +41,6 @@ class ModelSpec:
     def predicts_responses(self) -> bool:
         return self.kind != "dae"
 
-    @property
-    def reconstructs(self) -> bool:
-        return self.kind in ("dae", "dae_nr")
-
 
 def _build_specs() -> dict[str, ModelSpec]:
     specs = [

@@ -8,14 +8,13 @@
 """
 from .pretrain import GRID_MODELS, available_pretrained, grid_recipes, load_pretrained, pretrain
 from .recipe import Recipe
-from .store import SHIPPED_ZOO_DIR, ModelStore, ZooIntegrityError, default_store
+from .store import SHIPPED_ZOO_DIR, ModelStore, ZooIntegrityError
 
 __all__ = [
     "Recipe",
     "ModelStore",
     "ZooIntegrityError",
     "SHIPPED_ZOO_DIR",
-    "default_store",
     "GRID_MODELS",
     "grid_recipes",
     "pretrain",

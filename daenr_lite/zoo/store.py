@@ -31,8 +31,8 @@ from .._atomic import atomic_write_bytes, atomic_write_text
 from ..models.registry import MODEL_CODE_VERSION
 from .recipe import Recipe
 
-__all__ = ["ModelStore", "ZooIntegrityError", "SHIPPED_ZOO_DIR", "MODEL_CACHE_ENV", "default_cache_dir", "default_store",
-           "file_sha256", "read_entries"]
+__all__ = ["ModelStore", "ZooIntegrityError", "SHIPPED_ZOO_DIR", "MODEL_CACHE_ENV", "default_cache_dir", "file_sha256", "read_entries",
+           "read_entry"]
 
 _FORMAT = "daenr-lite-store"
 _FORMAT_VERSION = 1
@@ -65,28 +65,39 @@ def _atomic_write_json(path: Path, value: Any) -> None:
     atomic_write_text(path, json.dumps(value, indent=1, sort_keys=True) + "\n")
 
 
+def _manifest_entries(folder: Path) -> dict[str, dict[str, Any]]:
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        return {}
+    try:
+        return dict(json.loads(manifest.read_text()).get("models", {}))
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ZooIntegrityError(f"{manifest} is not a readable manifest ({exc}); rebuild it with `{REBUILD_COMMAND}`.") from exc
+
+
+def _sidecar_entry(path: Path) -> dict[str, Any] | None:
+    try:
+        entry = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None  # absent, half-written or edited: treated as absent (retrained)
+    return entry if isinstance(entry, dict) and entry.get("key") == path.stem else None
+
+
 def read_entries(folder: Path) -> dict[str, dict[str, Any]]:
     """Entries of a store folder by key: ``manifest.json`` first, then the ``<key>.json`` files."""
     folder = Path(folder)
-    entries: dict[str, dict[str, Any]] = {}
-    manifest = folder / MANIFEST
-    if manifest.is_file():
-        try:
-            data = json.loads(manifest.read_text())
-            entries.update(data.get("models", {}))
-        except (OSError, ValueError, AttributeError) as exc:
-            raise ZooIntegrityError(f"{manifest} is not a readable manifest ({exc}); rebuild it with `{REBUILD_COMMAND}`.") from exc
+    entries = _manifest_entries(folder)
     if folder.is_dir():
         for sidecar in folder.glob("*.json"):
-            if sidecar.name == MANIFEST:
-                continue
-            try:
-                entry = json.loads(sidecar.read_text())
-            except (OSError, ValueError):
-                continue  # a half-written or edited entry: treated as absent (retrained)
-            if isinstance(entry, dict) and entry.get("key") == sidecar.stem:
+            if sidecar.name != MANIFEST and (entry := _sidecar_entry(sidecar)) is not None:
                 entries[sidecar.stem] = entry
     return entries
+
+
+def read_entry(folder: Path, key: str) -> dict[str, Any] | None:
+    """The entry of one key in a store folder (its ``<key>.json``, else the manifest), reading only those files."""
+    folder = Path(folder)
+    return _sidecar_entry(folder / f"{key}.json") or _manifest_entries(folder).get(key)
 
 
 def _state_to_save(model: nn.Module, kind: str, float16: bool) -> dict[str, torch.Tensor]:
@@ -177,7 +188,7 @@ class ModelStore:
         for _, entries in self._zoo():
             if key in entries:
                 return entries[key]
-        return read_entries(self.cache_dir).get(key) if self.cache_dir.is_dir() else None
+        return read_entry(self.cache_dir, key)
 
     def get(self, recipe: Recipe, dataset: Any = None) -> nn.Module:
         """The trained model of ``recipe`` (eval mode, on the CPU): from memory, the zoo, the cache, or trained now.
@@ -222,7 +233,7 @@ class ModelStore:
                 return self._read_checkpoint(path, recipe), "zoo"
         if not self.cache_dir.is_dir():
             return None, ""
-        entry = read_entries(self.cache_dir).get(key)
+        entry = read_entry(self.cache_dir, key)
         path = self.cache_dir / f"{key}.pt"
         if entry is None:
             return None, ""
@@ -374,7 +385,7 @@ class ModelStore:
     def annotate(self, recipe: Recipe, **fields: Any) -> dict[str, Any]:
         """Add JSON-able ``fields`` to the cache entry of ``recipe`` (e.g. Table 2's group label)."""
         path = self.cache_dir / f"{recipe.key()}.json"
-        entry = read_entries(self.cache_dir).get(recipe.key())
+        entry = read_entry(self.cache_dir, recipe.key())
         if entry is None:
             raise LookupError(f"no cache entry for {recipe.describe()} in {self.cache_dir}; get() it first.")
         entry.update(fields)
@@ -415,14 +426,3 @@ def first_training_images(data: Any, n_train: int) -> Any:
         truth = replace(truth, train_rates=truth.train_rates[:n_train])
     return replace(data, train_images=data.train_images[:n_train], train_responses=data.train_responses[:n_train],
                    ground_truth=truth, info={**data.info, "subset": f"first {n_train} of {data.n_train} training images"})
-
-
-_DEFAULT_STORE: ModelStore | None = None
-
-
-def default_store() -> ModelStore:
-    """The process-wide store (shipped zoo + user cache), shared by notebooks, widgets and experiments."""
-    global _DEFAULT_STORE
-    if _DEFAULT_STORE is None:
-        _DEFAULT_STORE = ModelStore()
-    return _DEFAULT_STORE
