@@ -111,47 +111,57 @@ def _sync(device) -> None:
         torch.mps.synchronize()
 
 
-#: training-step variants measured by --variants (none is used by fit: each would change the trained numbers)
+#: training-step variants measured by --variants ("as fit trains": channels-last models, plain Adam, eager mode)
 VARIANTS = {
     "as fit trains": {},
+    "channels-first (NCHW)": {"channels_last": False},
     "foreach Adam": {"adam": {"foreach": True}},
     "fused Adam": {"adam": {"fused": True}},
-    "channels_last": {"channels_last": True},
+    "torch.compile": {"compile": True},
 }
 
 
-def training_step_speed(name: str, dataset, config: TrainConfig, device, steps: int = 10, variant: str = "as fit trains") -> dict:
+def training_step_speed(name: str, dataset, config: TrainConfig, device, steps: int = 30, variant: str = "as fit trains") -> dict:
     from torch.utils.flop_counter import FlopCounterMode
+
+    from daenr_lite.models.layers import set_memory_format
 
     options = VARIANTS[variant]
     set_seed(0)
     model = make_model(name, dataset).to(device).train()
+    if "channels_last" in options:
+        set_memory_format(model, options["channels_last"])
     images = torch.as_tensor(dataset.train_images[: config.batch_size], device=device)
-    if options.get("channels_last"):
-        model = model.to(memory_format=torch.channels_last)
-        images = images.contiguous(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, **options.get("adam", {}))
     responses = torch.as_tensor(dataset.train_responses[: config.batch_size], device=device)
 
-    def step():
-        total, _ = objective(model, model(images), images, responses, config.lam)
+    def loss(x, y):
+        return objective(model, model(x), x, y, config.lam)[0]
+
+    compiled = torch.compile(loss) if options.get("compile") else loss
+
+    def step(run=compiled):
+        total = run(images, responses)
         optimizer.zero_grad(set_to_none=True)
         total.backward()
         optimizer.step()
 
     counter = FlopCounterMode(display=False)
     with counter:
-        step()
+        step(loss)  # count the eager step's FLOPs (the same for every variant)
     flops_per_step = counter.get_total_flops()
-    step()
+    start = time.perf_counter()
+    step()  # warm-up; for torch.compile this is the compilation
     _sync(device)
+    first_step_s = time.perf_counter() - start
     start = time.perf_counter()
     for _ in range(steps):
         step()
     _sync(device)
     seconds = (time.perf_counter() - start) / steps
     return {"model": display_name(name), "mflop_per_image": flops_per_step / config.batch_size / 1e6,
-            "img_per_s": config.batch_size / seconds, "gflop_per_s": flops_per_step / seconds / 1e9}
+            "img_per_s": config.batch_size / seconds, "gflop_per_s": flops_per_step / seconds / 1e9,
+            "first_step_s": first_step_s}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -164,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-speed", action="store_true", help="skip the speed section")
     parser.add_argument("--speed-only", action="store_true", help="only the speed section (no training runs)")
     parser.add_argument("--variants", action="store_true",
-                        help="with the speed section: also time foreach/fused Adam and channels_last steps")
+                        help="with the speed section: also time channels-first, foreach/fused Adam and torch.compile steps")
     args = parser.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -211,8 +221,9 @@ def main(argv: list[str] | None = None) -> None:
                 cells = []
                 for variant in VARIANTS:
                     try:
-                        cells.append(f"{training_step_speed(name, dataset, TrainConfig(), device, variant=variant)['img_per_s']:.0f}")
-                    except (RuntimeError, TypeError) as exc:  # e.g. fused Adam unsupported on this device
+                        s = training_step_speed(name, dataset, TrainConfig(), device, variant=variant)
+                        cells.append(f"{s['img_per_s']:.0f}" + (f" (compile {s['first_step_s']:.0f} s)" if variant == "torch.compile" else ""))
+                    except Exception as exc:  # e.g. fused Adam unsupported on this device, no C++ compiler for torch.compile
                         cells.append(f"n/a ({type(exc).__name__})")
                 print(f"| {display_name(name)} | " + " | ".join(cells) + " |", flush=True)
 

@@ -202,3 +202,52 @@ def test_cnn_fr_regularizer_adds_the_smoothness_penalty_only_when_asked():
     assert first_layer.grad is not None and float(first_layer.grad.abs().sum()) > 0
     with pytest.raises(ValueError, match="core_smoothness must be >= 0"):
         ModelConfig(core_smoothness=-1)
+
+
+@pytest.mark.parametrize("shape", [(31, 31), (17, 23)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_channels_last_layout_computes_what_channels_first_computes(shape):
+    """The models are built channels-last for speed (issue 14). Same weights, same batch in the NCHW layout:
+    same outputs and same gradients (PyTorch once returned garbage for channels-last ConvTranspose2d weights,
+    pytorch/pytorch#99519), and the layout really is channels-last all the way through."""
+    import copy
+
+    from daenr_lite.models.layers import set_memory_format
+
+    torch.manual_seed(0)
+    x = torch.rand(6, 1, *shape)
+    y = torch.rand(6, 5) * 3
+    for model in _models(shape):
+        model.train()
+        first = set_memory_format(copy.deepcopy(model), channels_last=False)
+        conv = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d) and m.in_channels > 1)
+        assert conv.weight.is_contiguous(memory_format=torch.channels_last) and not conv.weight.is_contiguous()
+        out_last, out_first = model(x), first(x)
+        assert out_last["features"][0].is_contiguous(memory_format=torch.channels_last)
+        assert out_first["features"][0].is_contiguous()
+        for key in ("reconstruction", "responses"):
+            if out_last[key] is not None:
+                torch.testing.assert_close(out_last[key], out_first[key], rtol=1e-4, atol=1e-5)
+        for a, b in zip(out_last["features"], out_first["features"]):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+        for m, out in ((model, out_last), (first, out_first)):
+            loss = sum(f.square().mean() for f in out["features"])
+            if out["reconstruction"] is not None:
+                loss = loss + out["reconstruction"].square().mean()
+            if out["responses"] is not None:
+                loss = loss + torch.nn.functional.poisson_nll_loss(out["responses"], y, log_input=False)
+            loss.backward()
+        for (name, p_last), p_first in zip(model.named_parameters(), first.parameters()):
+            torch.testing.assert_close(p_last.grad, p_first.grad, rtol=1e-3, atol=1e-5, msg=name)
+
+
+def test_readout_hands_back_a_channels_last_gradient_for_channels_last_maps():
+    """Summed with the encoder's channels-last gradient, a channels-first one from the readout turns the layer's
+    whole backward channels-first (and 2x slower): the readout must return the input's layout."""
+    readout = FactorizedReadout((4, 7, 7), 3)
+    for fmt in (torch.channels_last, torch.contiguous_format):
+        x = torch.rand(2, 4, 7, 7).contiguous(memory_format=fmt).requires_grad_()
+        seen = []
+        view = x.view_as(x)  # hooks on a non-leaf see the gradient as the graph produced it
+        view.register_hook(lambda g: seen.append(g))
+        readout(view).sum().backward()
+        assert seen[0].is_contiguous(memory_format=fmt)

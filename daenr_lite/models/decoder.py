@@ -59,6 +59,7 @@ class Decoder(nn.Module):
             else:
                 blocks.append(nn.Sequential(conv, make_activation(cfg.activation)))
         self.layers = nn.Sequential(*blocks)
+        self.to(memory_format=encoder.memory_format)  # the encoder's layout (channels-last for the DAE)
 
     def forward(self, h4: torch.Tensor) -> torch.Tensor:
         """h4 : (batch, C4, H4, W4) -> reconstruction (batch, 1, H, W) in [0, 1]."""

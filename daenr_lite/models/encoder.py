@@ -22,7 +22,9 @@ class Encoder(nn.Module):
     channels, kernels, strides : override the config's encoder layers (the CNN-FR core uses this).
     padding : ``"same"`` (``kernel // 2``) or ``"valid"`` (no padding).
     settings : ``"encoder"`` or ``"core"``: which ``ModelConfig`` fields the layers come from (named in errors).
-
+    channels_last : keep weights and activations in the channels-last (NHWC) memory format (default). The
+        values computed are the same up to float rounding; only the layout in memory differs. On CPU it makes
+        a training step 1.2-1.35x faster for every model (``benchmarks/bench_models.py --variants``).
     Attributes
     ----------
     output_shapes : list of 4 ``(channels, height, width)`` tuples, the shapes of h1..h4 for one image.
@@ -38,6 +40,7 @@ class Encoder(nn.Module):
         strides: Sequence[int] | None = None,
         padding: str = "same",
         settings: str = "encoder",
+        channels_last: bool = True,
     ) -> None:
         super().__init__()
         self.config = config or ModelConfig()
@@ -75,10 +78,14 @@ class Encoder(nn.Module):
             conv_block(i, o, k, s, p, self.config.activation, self.config.batch_norm)
             for i, o, k, s, p in zip(in_channels, self.channels, self.kernels, self.strides, self.paddings)
         )
+        self.channels_last = bool(channels_last)
+        self.memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
+        self.to(memory_format=self.memory_format)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         """x : (batch, 1, H, W) (already normalised) -> [h1, ..., h4], each (batch, C_i, H_i, W_i)."""
         features = []
+        x = x.contiguous(memory_format=self.memory_format)
         for layer in self.layers:
             x = layer(x)
             features.append(x)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 __all__ = ["ModelSpec", "MODEL_SPECS", "MODEL_CODE_VERSION", "model_spec", "model_names"]
 
 #: bump when model/loss/training code changes what a recipe trains (invalidates cached and shipped models)
-MODEL_CODE_VERSION = 1
+MODEL_CODE_VERSION = 2
 
 
 @dataclass(frozen=True)
