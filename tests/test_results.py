@@ -80,3 +80,12 @@ def test_one_seed_is_never_an_effect():
     rows = [r for r in _rows(psnr_gain=(3.0, 3.0, 3.0)) if r["seed"] == 0]
     assert {v["verdict"] for v in claim_verdicts(rows)} == {"inconclusive"}
     assert "(1 seed)" in claim_verdicts(rows)[0]["evidence"]
+
+
+def test_figure3_counts_the_neurons_of_the_models_trained_on_all_of_them():
+    """Region 3 also holds Table 2's DAE-NR_i trained on a neuron subset; Figure 3's neuron count must come from
+    the model trained on all neurons (it once showed a YES/NO group's size, e.g. 33 of 102)."""
+    rows = _rows(yes_minus_no=(0.1, 0.2, 0.3))
+    yes_first = sorted(rows, key=lambda r: r["group"] == "all")  # subset rows before the full models
+    counts = {(r["region"], r["key"]): r["n_neurons"] for r in figure3_counts(yes_first, [3])}
+    assert counts[(3, "dae_nr_1")] == 100 and counts[(3, "cnn_fr")] == 100

@@ -90,7 +90,8 @@ def figure3_counts(rows: Sequence[dict[str, Any]], regions: Sequence[int] = (1, 
             counts = _values(rows, model, region, "n_significant")
             if not counts:
                 continue
-            n = next(row["n_neurons"] for row in rows if row["model"] == model and row["region"] == region)
+            n = next(row["n_neurons"] for row in rows
+                     if row["model"] == model and row["region"] == region and row["group"] == "all")
             table.append({"region": region, "model": model_spec(model).display, "key": model, "n_neurons": n,
                           "n_seeds": len(counts), "n_significant": mean_sd(list(counts.values())),
                           "per_seed": [counts[s] for s in sorted(counts)],
