@@ -175,7 +175,7 @@ print(f"oracle correlation {scores['oracle_corr']:.3f}" + (f", ground-truth ceil
 # seeds (each seed its own simulated neurons). `feve` averages only over the `feve_n_neurons` neurons whose
 # explainable variance is at least 15 % of their variance: for the others the ratio is dominated by noise.
 # The converged test correlation is far above the oracle correlation (the data's single-trial reliability,
-# notebook 00) and reaches about 0.83 of the ground-truth ceiling; a few epochs reach about 0.64.
+# notebook 00) and reaches about 0.84 of the ground-truth ceiling; a few epochs reach about 0.64.
 #
 # The figures below use the converged model of seed `SEED`.
 
