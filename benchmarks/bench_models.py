@@ -6,6 +6,7 @@ Usage::
     python benchmarks/bench_models.py --quick         # quick preset + speed only
     python benchmarks/bench_models.py --models cnn_fr,dae_nr_1 --region 2 --threads 2
     python benchmarks/bench_models.py --speed-only --threads 2
+    python benchmarks/bench_models.py --speed-only --threads 2 --variants --layers   # issue 14's measurement
 
 Prints Markdown tables:
 
@@ -164,6 +165,48 @@ def training_step_speed(name: str, dataset, config: TrainConfig, device, steps: 
             "first_step_s": first_step_s}
 
 
+def layer_profile(name: str, dataset, config: TrainConfig, device, steps: int = 30) -> list[dict]:
+    """Forward + backward time and GFLOP/s of each conv block (conv, batch norm, activation) of ``name`` alone,
+    on the activations a training batch gives it: where a step's time goes, and which layers are memory-bound."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    set_seed(0)
+    model = make_model(name, dataset).to(device).train()
+    images = torch.as_tensor(dataset.train_images[: config.batch_size], device=device)
+    blocks = []  # (label, module, its input)
+    with torch.no_grad():
+        x = model.normalize(images)
+        stack = model.core if hasattr(model, "core") else model.encoder
+        x = x.contiguous(memory_format=stack.memory_format)
+        for i, layer in enumerate(stack.layers):
+            blocks.append((f"{'core' if hasattr(model, 'core') else 'encoder'} {i + 1}: {layer[0]}", layer, x))
+            x = layer(x)
+        if hasattr(model, "decoder"):
+            for i, layer in enumerate(model.decoder.layers):
+                blocks.append((f"decoder {i + 1}: {layer[0]}", layer, x))
+                x = layer(x)
+    rows = []
+    for index, (label, module, inp) in enumerate(blocks):
+        inp = inp.detach().requires_grad_(index > 0)  # as in training: no gradient for the input images
+
+        def run():
+            module(inp).sum().backward()
+
+        with FlopCounterMode(display=False) as counter:
+            run()
+        flops = counter.get_total_flops()
+        run()
+        _sync(device)
+        start = time.perf_counter()
+        for _ in range(steps):
+            run()
+        _sync(device)
+        seconds = (time.perf_counter() - start) / steps
+        rows.append({"layer": label.split(", kernel_size")[0] + ")", "ms": seconds * 1e3, "gflop_per_s": flops / seconds / 1e9,
+                     "bytes_per_flop": 4 * (inp.numel() + module(inp).numel()) / max(flops, 1)})
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="only the quick preset and the speed section")
@@ -175,6 +218,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--speed-only", action="store_true", help="only the speed section (no training runs)")
     parser.add_argument("--variants", action="store_true",
                         help="with the speed section: also time channels-first, foreach/fused Adam and torch.compile steps")
+    parser.add_argument("--layers", action="store_true",
+                        help="with the speed section: forward+backward time of each conv block of the CNN-FR and the DAE")
     args = parser.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -213,6 +258,15 @@ def main(argv: list[str] | None = None) -> None:
             s = training_step_speed(name, dataset, TrainConfig(), device)
             print(f"| {s['model']} | {s['mflop_per_image']:.1f} | {s['img_per_s']:.0f} | {s['gflop_per_s']:.2f} | "
                   f"{s['gflop_per_s'] * 1e9 / peak:.1%} |", flush=True)
+        if args.layers:
+            for name in [n for n in ("cnn_fr", "dae") if n in names]:
+                print(f"\n## Conv blocks of the {display_name(name)} (conv + batch norm + ELU, forward + backward, batch "
+                      f"{TrainConfig().batch_size})\n")
+                print("| block | ms | GFLOP/s | fraction of matmul peak | activation bytes per FLOP |")
+                print("|---|---|---|---|---|")
+                for row in layer_profile(name, dataset, TrainConfig(), device):
+                    print(f"| {row['layer']} | {row['ms']:.2f} | {row['gflop_per_s']:.1f} | "
+                          f"{row['gflop_per_s'] * 1e9 / peak:.1%} | {row['bytes_per_flop']:.3f} |", flush=True)
         if args.variants:
             print("\n## Step-time variants (images / s; each variant timed right after the others, same batch)\n")
             print("| model | " + " | ".join(VARIANTS) + " |")

@@ -7,7 +7,7 @@ Subcommands::
     daenr-lite download antolik2016 [--dest DIR] [--url URL | --archive ZIP] [--force]
     daenr-lite sync-notebooks [--notebooks DIR] [--only 00,03] [--no-execute]
     daenr-lite pretrain [--dataset simulated|antolik2016] [--regions 1 2 3] [--seeds 0 1 2] [--device auto]
-                        [--output DIR] [--float16] [--no-table2]
+                        [--output DIR] [--float16] [--no-table2] [--jobs N]
     daenr-lite make-student [--notebooks DIR] [--output DIR]
     daenr-lite info
 """
@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="antolik2016: skip the checksum check of the recordings (for your own copies)")
     pre.add_argument("--no-table2", dest="table2", action="store_false",
                      help="skip the region-3 Table 2 models (DAE-NR_i on only its (in)significant neurons)")
+    pre.add_argument("--jobs", type=int, default=None,
+                     help="train this many independent models at once, one process and thread each (default: the "
+                     "available cores, at most 4, on CPU; 1 on a GPU); any count trains the same models")
 
     student = sub.add_parser("make-student", help="write student notebooks (solutions replaced by exercises)")
     student.add_argument("--notebooks", type=Path, default=None, help="instructor notebooks (default ./notebooks)")
@@ -173,11 +176,13 @@ def _cmd_sync(args: argparse.Namespace) -> int:
 def _cmd_pretrain(args: argparse.Namespace) -> int:
     from .training import get_device
     from .zoo import pretrain
+    from .zoo.pretrain import auto_jobs
 
     try:
         device = get_device(args.device)
+        jobs = auto_jobs(device) if args.jobs is None else args.jobs
         store = pretrain(args.dataset, regions=args.regions, seeds=args.seeds, output=args.output, device=device,
-                         data_dir=args.data_dir, float16=args.float16, table2=args.table2,
+                         data_dir=args.data_dir, float16=args.float16, table2=args.table2, jobs=jobs,
                          dataset_options=None if args.dataset == "simulated" else {"verify": args.verify})
     except (OSError, ValueError, LookupError) as exc:  # missing data, unwritable folder, bad option
         print(f"error: {exc}", file=sys.stderr)

@@ -183,3 +183,16 @@ def test_download_passes_options_and_reports_failures(monkeypatch, tmp_path, cap
     assert "ready in" in capsys.readouterr().out
     assert cli.main(["download", "antolik2016", "--archive", str(tmp_path / "missing.zip")]) == 1
     assert "download failed: DownloadError" in capsys.readouterr().err
+
+
+def test_pretrain_jobs_default_and_bad_value(tmp_path, capsys):
+    """`daenr-lite pretrain` runs one process per available core (at most 4) on the CPU; a bad --jobs is one line."""
+    from daenr_lite.threads import available_cores
+    from daenr_lite.zoo.pretrain import auto_jobs
+
+    assert auto_jobs("cpu") == max(1, min(available_cores(), 4))
+    status = cli.main(["pretrain", "--regions", "1", "--seeds", "0", "--output", str(tmp_path), "--jobs", "0",
+                       "--device", "cpu"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1 and "jobs must be >= 1" in err[0]
+    assert not list(tmp_path.glob("*.pt"))

@@ -145,6 +145,22 @@ def test_pretrain_writes_a_manifest_and_is_resumable(tiny_zoo):
     assert again.n_trained == 0
 
 
+def test_pretrain_in_two_processes_trains_the_same_models(tiny_zoo, tmp_path):
+    """jobs=2 (issue 14: both cores busy) trains chains in parallel processes with one thread each: the same
+    checkpoints, byte for byte, as one process with the test's thread count; probes still reuse their DAE."""
+    folder, _ = tiny_zoo
+    store = pretrain("simulated", regions=[1], seeds=[0], models=["dae", "cnn_fr", "dae_probe_2"],
+                     output=tmp_path / "parallel", float16=True, train_config=TINY, progress=False, jobs=2)
+    assert store.n_trained == 3
+    ours = json.loads((tmp_path / "parallel" / "manifest.json").read_text())["models"]
+    theirs = json.loads((folder / "manifest.json").read_text())["models"]
+    assert sorted(ours) == sorted(theirs)
+    for key in ours:
+        assert ours[key]["sha256"] == theirs[key]["sha256"], ours[key]["recipe"]["model"]
+    with pytest.raises(ValueError, match="jobs must be >= 1"):
+        pretrain("simulated", regions=[1], seeds=[0], models=["dae"], output=tmp_path / "x", jobs=0)
+
+
 def test_zoo_checkpoints_reproduce_their_manifest_metrics(tiny_zoo, data):
     folder, _ = tiny_zoo
     store = ModelStore(folder / "nothing-cached", zoo_dirs=[folder], train=False)

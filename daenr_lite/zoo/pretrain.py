@@ -15,7 +15,7 @@ from ..reference import TABLE2_REGION
 from .recipe import Recipe
 from .store import SHIPPED_ZOO_DIR, ModelStore, read_entries
 
-__all__ = ["grid_recipes", "pretrain", "table2_entries", "load_pretrained", "available_pretrained"]
+__all__ = ["grid_recipes", "pretrain", "auto_jobs", "table2_entries", "load_pretrained", "available_pretrained"]
 
 #: the models of one (region, seed) cell of the grid, in training order (probes after their DAE)
 GRID_MODELS: tuple[str, ...] = (
@@ -58,6 +58,7 @@ def pretrain(
     table2: bool = True,
     dataset_options: dict[str, Any] | None = None,
     progress: bool = True,
+    jobs: int = 1,
 ) -> ModelStore:
     """Train the grid into ``output`` (default: the user cache, ``<data dir>/models``) and write its manifest.
 
@@ -65,37 +66,135 @@ def pretrain(
     its insignificant (NO) neurons (``table2=False`` skips them); the entries carry ``group`` and the group's
     held-out test r (``extra_metrics.heldout_test_corr``).
 
+    ``jobs`` > 1 trains that many independent chains of the grid at once, each in its own process with
+    ``cores // jobs`` torch threads (a chain: a DAE and its probes, a DAE-NR_i and its Table 2 models, or a
+    CNN-FR). On 2 cores ``jobs=2`` beats one process with 2 threads (``benchmarks/bench_pretrain.py``).
+    Every model is the same as with ``jobs=1``: each recipe is seeded by itself.
+
     Resumable: models already in ``output`` are skipped (checked against their sha256), so an interrupted run
-    loses at most the model in progress. Returns the store (``store.log`` says what was trained, and how long).
+    loses at most the models in progress. Returns the store (``store.log`` says what was trained, and how long).
     """
     from tqdm.auto import tqdm
 
+    if int(jobs) < 1:
+        raise ValueError(f"jobs must be >= 1; got {jobs}.")
     store = ModelStore(output, zoo_dirs=[], device=device, data_dir=data_dir, float16=float16, progress=False,
                        dataset_options=dataset_options)
     recipes = grid_recipes(dataset, regions, seeds, models, train_config=train_config)
     table2_layers = [model_spec(m).layer for m in models if model_spec(m).kind == "dae_nr"] if table2 else []
+    table2_models = [f"dae_nr_{layer}" for layer in table2_layers]
     n_table2 = 2 * len(table2_layers) * len(seeds) if TABLE2_REGION in regions else 0
     bar = tqdm(total=len(recipes) + n_table2, desc=f"pretrain {dataset}", unit="model", disable=not progress)
 
-    def train(recipe: Recipe) -> None:
-        bar.set_postfix_str(f"{recipe.model} r{recipe.region} s{recipe.seed}" + ("" if recipe.neurons is None else " subset"))
-        start = time.perf_counter()
-        before = store.n_trained
-        store.get(recipe)
-        if progress and store.n_trained > before:
-            bar.write(f"trained {recipe.describe()} in {time.perf_counter() - start:.1f} s")
-        bar.update()
-
     try:
-        for recipe in recipes:
-            train(recipe)
-            if recipe.region == TABLE2_REGION and recipe.model in [f"dae_nr_{layer}" for layer in table2_layers]:
-                table2_entries(store, recipe, before_each=lambda sub: bar.set_postfix_str(
-                    f"{sub.model} r{sub.region} s{sub.seed} subset"), after_each=lambda _sub: bar.update())
+        if int(jobs) == 1:
+            for recipe in recipes:
+                _train_one(store, recipe, table2_models, bar, progress)
+        else:
+            _train_in_processes(store, _chains(recipes), table2_models, int(jobs), bar, progress)
     finally:
         bar.close()
         store.write_manifest()
     return store
+
+
+def auto_jobs(device: Any = None) -> int:
+    """``daenr-lite pretrain``'s default ``jobs``: the available cores (at most 4) on the CPU, 1 on a GPU (one
+    process keeps it busy). Pretraining is a batch job, so unlike the thread policy it leaves no core free."""
+    from ..config import MAX_AUTO_THREADS
+    from ..threads import available_cores
+    from ..training import get_device
+
+    if get_device(device).type != "cpu":
+        return 1
+    return max(1, min(available_cores(), MAX_AUTO_THREADS))
+
+
+def _train_one(store: ModelStore, recipe: Recipe, table2_models: list[str], bar: Any, progress: bool) -> None:
+    """Train (or find) ``recipe`` and, for a region-3 DAE-NR_i, its Table 2 models; update the progress bar."""
+    bar.set_postfix_str(f"{recipe.model} r{recipe.region} s{recipe.seed}")
+    start = time.perf_counter()
+    before = store.n_trained
+    store.get(recipe)
+    if progress and store.n_trained > before:
+        bar.write(f"trained {recipe.describe()} in {time.perf_counter() - start:.1f} s")
+    bar.update()
+    if recipe.region == TABLE2_REGION and recipe.model in table2_models:
+        table2_entries(store, recipe, before_each=lambda sub: bar.set_postfix_str(
+            f"{sub.model} r{sub.region} s{sub.seed} subset"), after_each=lambda _sub: bar.update())
+
+
+def _chains(recipes: list[Recipe]) -> list[list[Recipe]]:
+    """Group the grid into chains that can train in parallel: a probe joins its DAE's chain; the rest train alone.
+    Longest first (a DAE with probes, DAE-NRs with Table 2 models), so parallel workers finish together."""
+    chains: dict[str, list[Recipe]] = {}
+    for recipe in recipes:
+        head = recipe.backbone() if recipe.spec.kind == "dae_probe" else recipe
+        chains.setdefault(head.key(), []).append(recipe)
+
+    def weight(chain: list[Recipe]) -> float:
+        return len(chain) + (2.5 if chain[0].region == TABLE2_REGION and chain[0].spec.kind == "dae_nr" else 0.0)
+
+    return sorted(chains.values(), key=weight, reverse=True)
+
+
+class _WorkerBar:
+    """The progress-bar calls of :func:`_train_one`, collected in a worker process and replayed by the parent."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        self.n = 0
+
+    def set_postfix_str(self, text: str) -> None:
+        pass
+
+    def write(self, text: str) -> None:
+        self.messages.append(text)
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+
+
+def _train_chain(chain: list[dict[str, Any]], store_options: dict[str, Any], table2_models: list[str],
+                 threads: int) -> tuple[list[dict[str, Any]], list[str], int]:
+    """Worker process: train one chain into the shared output folder; return its log, messages and model count."""
+    import torch
+
+    torch.set_num_threads(threads)
+    store = ModelStore(**store_options)
+    bar = _WorkerBar()
+    for values in chain:
+        _train_one(store, Recipe.from_dict(values), table2_models, bar, True)
+    return store.log, bar.messages, bar.n
+
+
+def _train_in_processes(store: ModelStore, chains: list[list[Recipe]], table2_models: list[str], jobs: int,
+                        bar: Any, progress: bool) -> None:
+    import multiprocessing
+    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+
+    from ..threads import available_cores
+
+    threads = max(1, available_cores() // jobs)
+    options = {"cache_dir": store.cache_dir, "zoo_dirs": [], "device": store.device, "data_dir": store.data_dir,
+               "float16": store.float16, "progress": False, "dataset_options": store.dataset_options}
+    bar.set_postfix_str(f"{len(chains)} chains in {jobs} processes x {threads} thread(s)")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending = {pool.submit(_train_chain, [r.to_dict() for r in chain], options, table2_models, threads)
+                   for chain in chains}
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    log, messages, n_models = future.result()  # re-raises a worker's error here
+                    store.log.extend(log)
+                    for message in messages if progress else []:
+                        bar.write(message)
+                    bar.update(n_models)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
 
 
 def table2_entries(store: ModelStore, recipe: Recipe, dataset: Any = None, before_each: Any = None,
