@@ -125,7 +125,7 @@ VARIANTS = {
 def training_step_speed(name: str, dataset, config: TrainConfig, device, steps: int = 30, variant: str = "as fit trains") -> dict:
     from torch.utils.flop_counter import FlopCounterMode
 
-    from daenr_lite.models.layers import set_memory_format
+    from daenr_lite.models.encoder import set_memory_format
 
     options = VARIANTS[variant]
     set_seed(0)

@@ -211,7 +211,7 @@ def test_channels_last_layout_computes_what_channels_first_computes(shape):
     pytorch/pytorch#99519), and the layout really is channels-last all the way through."""
     import copy
 
-    from daenr_lite.models.layers import set_memory_format
+    from daenr_lite.models.encoder import set_memory_format
 
     torch.manual_seed(0)
     x = torch.rand(6, 1, *shape)

@@ -1,10 +1,9 @@
 """Small building blocks shared by the encoder, decoder and CNN-FR core."""
 from __future__ import annotations
 
-import torch
 from torch import nn
 
-__all__ = ["make_activation", "conv_output_size", "conv_block", "set_memory_format"]
+__all__ = ["make_activation", "conv_output_size", "conv_block"]
 
 
 def make_activation(name: str) -> nn.Module:
@@ -41,18 +40,3 @@ def conv_block(
     layers.append(make_activation(activation))
     return nn.Sequential(*layers)
 
-
-def set_memory_format(model: nn.Module, channels_last: bool) -> nn.Module:
-    """Switch every conv stack of ``model`` (its :class:`~daenr_lite.models.Encoder` s and their decoders) to
-    channels-last (NHWC) or channels-first (NCHW) weights and activations, in place; returns ``model``.
-
-    The models are built channels-last (faster on CPU); the values are the same up to float rounding.
-    """
-    from .encoder import Encoder  # local: encoder imports this module
-
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
-    model.to(memory_format=fmt)
-    for module in model.modules():
-        if isinstance(module, Encoder):
-            module.channels_last, module.memory_format = bool(channels_last), fmt
-    return model
