@@ -24,7 +24,7 @@ class Encoder(nn.Module):
     settings : ``"encoder"`` or ``"core"``: which ``ModelConfig`` fields the layers come from (named in errors).
     channels_last : keep weights and activations in the channels-last (NHWC) memory format (default). The
         values computed are the same up to float rounding; only the layout in memory differs. On CPU it makes
-        a training step 1.2-1.35x faster for every model (``benchmarks/bench_models.py --variants``).
+        a training step 1.14-1.28x faster on 2 threads (``benchmarks/bench_models.py --variants``).
     Attributes
     ----------
     output_shapes : list of 4 ``(channels, height, width)`` tuples, the shapes of h1..h4 for one image.
