@@ -69,7 +69,8 @@ def pretrain(
     ``jobs`` > 1 trains that many independent chains of the grid at once, each in its own process with
     ``cores // jobs`` torch threads (a chain: a DAE and its probes, a DAE-NR_i and its Table 2 models, or a
     CNN-FR). On 2 cores ``jobs=2`` beats one process with 2 threads (``benchmarks/bench_pretrain.py``).
-    Every model is the same as with ``jobs=1``: each recipe is seeded by itself.
+    Every model is the same as with ``jobs=1``: each recipe is seeded by itself. The workers are spawned, so a
+    script that calls ``pretrain(..., jobs=2)`` must do so under ``if __name__ == "__main__":``.
 
     Resumable: models already in ``output`` are skipped (checked against their sha256), so an interrupted run
     loses at most the models in progress. Returns the store (``store.log`` says what was trained, and how long).
