@@ -28,7 +28,6 @@ Writes ``OUTPUT/cuda_check.md`` (what it prints) and exits 1 when a check fails,
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import platform
 import subprocess
@@ -43,6 +42,7 @@ from daenr_lite.config import TrainConfig
 from daenr_lite.training import evaluate, get_device
 from daenr_lite.zoo import ModelStore, Recipe, pretrain
 from daenr_lite.zoo.pretrain import GRID_MODELS
+from daenr_lite.zoo.results import entry_row
 from daenr_lite.zoo.store import SHIPPED_ZOO_DIR, read_entries
 
 #: largest |difference| allowed between a shipped model's CPU metrics and the same weights evaluated on the device
@@ -87,13 +87,6 @@ def compare_to_shipped(ours: dict[str, dict[str, Any]], shipped: dict[str, dict[
     return text, failures
 
 
-def _flat_metrics(entry: dict[str, Any], which: str = "metrics") -> dict[str, Any]:
-    values = dict(entry.get(which) or entry.get("metrics") or {})
-    if entry.get("significance"):
-        values["n_significant"] = entry["significance"]["n_significant"]
-    return values
-
-
 def check_inference(device: torch.device, seed: int, regions: list[int], models: list[str], output: Path) -> tuple[str, int]:
     shipped = read_entries(SHIPPED_ZOO_DIR)
     # only the shipped zoo: the cache folder is never created (train=False)
@@ -121,8 +114,8 @@ def check_training(device: torch.device, seed: int, regions: list[int], models: 
     wall = time.perf_counter() - start
     trained = read_entries(output)
     shipped = read_entries(SHIPPED_ZOO_DIR)
-    ours = {key: {**_flat_metrics(e), "seconds": e.get("train_seconds")} for key, e in trained.items()}
-    reference = {key: _flat_metrics(e, "metrics_float32") for key, e in shipped.items()}
+    ours = {key: {**entry_row(e), "seconds": e.get("train_seconds")} for key, e in trained.items()}
+    reference = {key: entry_row(e, "metrics_float32") for key, e in shipped.items()}
     cpu_seconds = sum(shipped[k].get("train_seconds") or 0.0 for k in trained if k in shipped)
     gpu_seconds = sum(e.get("train_seconds") or 0.0 for e in trained.values())
     text, failures = compare_to_shipped(ours, reference, TRAINING_TOLERANCE,

@@ -25,6 +25,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from daenr_lite.zoo.results import entry_row
 from daenr_lite.zoo.store import SHIPPED_ZOO_DIR
 
 MANIFEST = "daenr_lite/zoo/shipped/manifest.json"
@@ -40,21 +41,12 @@ def read_manifest(source: str) -> dict[str, Any]:
 
 
 def _by_recipe(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {json.dumps(e["recipe"], sort_keys=True): e for e in manifest["models"].values()}
+    """Recipe (as sorted JSON) -> the entry's :func:`entry_row`, with float32 metrics where recorded."""
+    return {json.dumps(e["recipe"], sort_keys=True): entry_row(e, "metrics_float32") for e in manifest["models"].values()}
 
 
-def _values(entry: dict[str, Any]) -> dict[str, float]:
-    values = {k: v for k, v in (entry.get("metrics_float32") or entry.get("metrics") or {}).items()}
-    values.update((entry.get("extra_metrics") or {}))
-    if entry.get("significance"):
-        values["n_significant"] = entry["significance"]["n_significant"]
-    return values
-
-
-def _label(entry: dict[str, Any]) -> str:
-    r = entry["recipe"]
-    group = entry.get("group") or "subset"
-    return r["model"] if r.get("neurons") is None else f"{r['model']} ({group})"
+def _where(row: dict[str, Any]) -> str:
+    return f"{row['model']}{'' if row['group'] == 'all' else ' (' + row['group'] + ')'} r{row['region']} s{row['seed']}"
 
 
 def compare(old: dict[str, Any], new: dict[str, Any]) -> str:
@@ -68,10 +60,9 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> str:
     for metric in METRICS:
         diffs = []
         for key in shared:
-            a, b = _values(old_by[key]).get(metric), _values(new_by[key]).get(metric)
+            a, b = old_by[key].get(metric), new_by[key].get(metric)
             if a is not None and b is not None:
-                r = new_by[key]["recipe"]
-                diffs.append((float(b) - float(a), f"{_label(new_by[key])} r{r['region']} s{r['seed']}"))
+                diffs.append((float(b) - float(a), _where(new_by[key])))
         if not diffs:
             continue
         largest = max(diffs, key=lambda d: abs(d[0]))
@@ -82,8 +73,8 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> str:
               "| model | recipes | old s/epoch | new s/epoch | new / old | old epochs | new epochs |", "|---|---|---|---|---|---|---|"]
     groups: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = defaultdict(list)
     for key in shared:
-        groups[_label(new_by[key]).split(" (")[0] + (" (Table 2 subsets)" if new_by[key]["recipe"].get("neurons") else "")].append(
-            (old_by[key], new_by[key]))
+        row = new_by[key]
+        groups[row["model"] + ("" if row["group"] == "all" else " (Table 2 subsets)")].append((old_by[key], row))
     total_old = total_new = 0.0
     for name in sorted(groups):
         pairs = groups[name]
@@ -97,7 +88,7 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> str:
     lines += ["", "**Sum of training times per seed (minutes)**", "", "| seed | old | new | new / old |", "|---|---|---|---|"]
     seeds: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for key in shared:
-        seed = new_by[key]["recipe"]["seed"]
+        seed = new_by[key]["seed"]
         seeds[seed][0] += old_by[key]["train_seconds"]
         seeds[seed][1] += new_by[key]["train_seconds"]
     for seed in sorted(seeds):

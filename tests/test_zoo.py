@@ -173,6 +173,18 @@ def test_zoo_checkpoints_reproduce_their_manifest_metrics(tiny_zoo, data):
     assert {item["source"] for item in store.log} <= {"zoo", "memory"} and store.n_trained == 0
 
 
+def test_entry_row_reads_the_float32_metrics_where_recorded(tiny_zoo):
+    from daenr_lite.zoo.results import entry_row
+
+    folder, _ = tiny_zoo
+    entry = next(e for e in json.loads((folder / "manifest.json").read_text())["models"].values()
+                 if e["recipe"]["model"] == "cnn_fr")
+    assert entry_row(entry)["test_corr"] == entry["metrics"]["test_corr"]
+    assert entry_row(entry, "metrics_float32")["test_corr"] == entry["metrics_float32"]["test_corr"]
+    stored_as_float32 = {**entry, "metrics_float32": None}  # a float32 store records none: its metrics are those
+    assert entry_row(stored_as_float32, "metrics_float32")["test_corr"] == entry["metrics"]["test_corr"]
+
+
 def test_tampered_zoo_file_is_an_error_naming_file_and_command(tiny_zoo, tmp_path):
     import shutil
 

@@ -26,9 +26,13 @@ FIGURE3_MODELS = ("dae_probe_1", "dae_probe_2", "dae_probe_3", "dae_probe_4",
                   "dae_nr_1", "dae_nr_2", "dae_nr_3", "dae_nr_4", "cnn_fr")
 
 
-def entry_row(entry: dict[str, Any]) -> dict[str, Any]:
+def entry_row(entry: dict[str, Any], metrics: str = "metrics") -> dict[str, Any]:
     """One flat row of a store entry: ``model``, ``display``, ``region``, ``seed``, ``group`` ("all", or
-    "YES"/"NO" for Table 2 models), ``n_neurons``, ``n_significant``, training facts and every metric."""
+    "YES"/"NO" for Table 2 models), ``n_neurons``, ``n_significant``, training facts and every metric.
+
+    ``metrics="metrics_float32"``: the metrics of the float32 weights before float16 storage, where recorded
+    (else the stored model's), e.g. to compare builds without the storage rounding.
+    """
     r = entry["recipe"]
     sig = entry.get("significance") or {}
     return {
@@ -36,7 +40,8 @@ def entry_row(entry: dict[str, Any]) -> dict[str, Any]:
         "seed": r["seed"], "group": entry.get("group", "all" if r.get("neurons") is None else "subset"),
         "n_neurons": sig.get("n_neurons"), "n_significant": sig.get("n_significant"),
         "epochs": entry.get("epochs"), "best_epoch": entry.get("best_epoch"), "train_seconds": entry.get("train_seconds"),
-        "recipe": Recipe.from_dict(r), **entry.get("metrics", {}), **entry.get("extra_metrics", {}),
+        "recipe": Recipe.from_dict(r), **(entry.get(metrics) or entry.get("metrics") or {}),
+        **entry.get("extra_metrics", {}),
     }
 
 
