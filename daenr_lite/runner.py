@@ -299,6 +299,9 @@ def run_notebooks(
         raise ValueError(f"dataset must be 'simulated' or 'antolik2016', got {dataset!r}.")
     if region is not None and int(region) not in (1, 2, 3):
         raise ValueError(f"region must be 1, 2 or 3, got {region!r}.")
+    from .training.device import get_device
+
+    get_device(device)  # an unknown or missing device: one line now, not a traceback in a kernel's cell
     say = echo if (progress and echo is not None) else (lambda _msg: None)
     source_dir = find_notebooks_dir(notebooks_dir)
     notebooks = list_notebooks(source_dir, only)
