@@ -29,6 +29,7 @@ from torch import nn
 
 from .._atomic import atomic_write_bytes, atomic_write_text
 from ..models.registry import MODEL_CODE_VERSION
+from .reproducibility import machine_fingerprint
 from .recipe import Recipe
 
 __all__ = ["ModelStore", "ZooIntegrityError", "SHIPPED_ZOO_DIR", "MODEL_CACHE_ENV", "default_cache_dir", "file_sha256", "read_entries",
@@ -369,6 +370,8 @@ class ModelStore:
             "torch_version": torch.__version__,
             "platform": platform.platform(),
             "device": getattr(history, "device", "cpu"),
+            # what decides the float kernels: a retrain matches exactly only on the same (reproducibility.py)
+            "machine": machine_fingerprint(getattr(history, "device", "cpu")),
             "epochs": getattr(history, "n_epochs", None),
             "best_epoch": getattr(history, "best_epoch", None),
             "stopped_reason": getattr(history, "stopped_reason", None),
