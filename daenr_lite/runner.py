@@ -220,6 +220,70 @@ def export_html(executed: Path, html_path: Path) -> Path:
     return html_path
 
 
+def _refuse_notebooks_folder(run_dir: Path, source_dir: Path) -> None:
+    """One line when the run folder is, or contains, the folder of the notebooks being run: the executed
+    copies would replace the originals (a student's work)."""
+    target, source = run_dir.resolve(), source_dir.resolve()
+    if target == source or target in source.parents:
+        what = "is" if target == source else "contains"
+        raise FileExistsError(
+            f"the output folder {run_dir} {what} the notebooks being run ({source}); the executed copies would "
+            "replace them: pass another folder (--output DIR, e.g. runs/today)."
+        )
+
+
+#: the run folder's record of the files daenr-lite runs wrote there (only those are ever replaced or deleted)
+RUN_LEDGER = ".daenr-run-files.json"
+_LEDGER_FORMAT = "daenr-lite-run-files"
+
+
+def _owned_files(run_dir: Path) -> set[str]:
+    """Names of the files earlier runs wrote in ``run_dir``: the ledger's list, or (a folder from a version
+    without the ledger) what its runner ``summary.json`` names."""
+    owned: set[str] = set()
+    try:
+        ledger = json.loads((run_dir / RUN_LEDGER).read_text(encoding="utf-8"))
+        if isinstance(ledger, dict) and ledger.get("format") == _LEDGER_FORMAT:
+            owned.update(str(name) for name in ledger.get("files", []) if isinstance(name, str))
+    except (OSError, ValueError):
+        pass
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        summary = None
+    if isinstance(summary, dict) and {"ok", "finished", "parameters", "notebooks"} <= set(summary):
+        owned.add("summary.json")
+        for entry in summary.get("notebooks") or []:
+            if isinstance(entry, dict):
+                owned.update(str(entry[k]) for k in ("executed", "html") if isinstance(entry.get(k), str))
+                name = entry.get("name")
+                if isinstance(name, str) and _NOTEBOOK_NAME.match(name):
+                    owned.add(metrics_path(run_dir, name[:2]).name)
+    return {name for name in owned if name and "/" not in name and "\\" not in name and name not in (".", "..")}
+
+
+def _planned_outputs(notebook: Path) -> list[str]:
+    """The files the runner itself writes for ``notebook`` (executed copy, HTML, the metrics it reads)."""
+    return [notebook.name, f"{notebook.stem}.html", f"metrics_{notebook.stem[:2]}.json"]
+
+
+def _refuse_foreign_files(run_dir: Path, notebooks: Sequence[Path], owned: set[str]) -> None:
+    """One line, before anything runs, when the run would replace a file that no daenr-lite run wrote."""
+    planned = ["summary.json"] + [name for nb in notebooks for name in _planned_outputs(nb)]
+    foreign = [name for name in planned if name not in owned and os.path.lexists(run_dir / name)]
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise FileExistsError(
+            f"the output folder {run_dir} already holds {shown}, which no daenr-lite run wrote; the run would "
+            "replace it: pass a new or empty folder (--output DIR)."
+        )
+
+
+def _write_ledger(run_dir: Path, owned: set[str]) -> None:
+    atomic_write_text(run_dir / RUN_LEDGER,
+                      json.dumps({"format": _LEDGER_FORMAT, "files": sorted(owned)}, indent=1) + "\n")
+
+
 def _prepare_run_dir(run_dir: Path) -> Path:
     """Create the run folder; a clear error when the path is a file or cannot be written."""
     if run_dir.exists() and not run_dir.is_dir():
@@ -238,11 +302,14 @@ def _prepare_run_dir(run_dir: Path) -> Path:
     return run_dir.resolve()
 
 
-def _clear_previous_outputs(run_dir: Path, notebook: Path) -> None:
+def _clear_previous_outputs(run_dir: Path, notebook: Path, owned: set[str]) -> None:
     """Remove what an earlier run left for ``notebook`` (executed copy, HTML, metrics), so that a failed
-    or interrupted run never reports the old results as its own."""
-    for stale in (run_dir / notebook.name, run_dir / f"{notebook.stem}.html", metrics_path(run_dir, notebook.stem[:2])):
-        stale.unlink(missing_ok=True)
+    or interrupted run never reports the old results as its own. Only files a daenr-lite run wrote
+    (``owned``) are removed; anything else was refused before the run started."""
+    for name in _planned_outputs(notebook):
+        stale = run_dir / name
+        if name in owned and (stale.is_file() or stale.is_symlink()):
+            stale.unlink(missing_ok=True)
 
 
 def _write_summary(series: "SeriesResult") -> None:
@@ -278,6 +345,10 @@ def run_notebooks(
         holding an earlier run may be reused: each notebook's previous executed copy, HTML and metrics are
         deleted before it runs, and ``summary.json`` says ``"finished": false, "ok": false`` until the
         run completes (also after an interrupt). It is rewritten atomically after every notebook.
+        Nothing the runs did not write is ever replaced or deleted: the folder's ``.daenr-run-files.json``
+        lists what they wrote, and a folder that already holds another file of the same name (e.g. a
+        student's ``00_setup_and_data.ipynb``), or that is or contains ``notebooks_dir``, is refused with
+        ``FileExistsError`` before any notebook runs.
     only : notebook prefixes to run (``["00", "03"]``); default all.
     device, seed, dataset, region : injected as ``DEVICE, SEED, DATASET, REGION``; ``region=None`` keeps each
         notebook's own default (1; notebook 05: 3, the region of the paper's Figure 3 and Table 2).
@@ -305,7 +376,11 @@ def run_notebooks(
     say = echo if (progress and echo is not None) else (lambda _msg: None)
     source_dir = find_notebooks_dir(notebooks_dir)
     notebooks = list_notebooks(source_dir, only)
-    run_dir = _prepare_run_dir(Path(output_dir) if output_dir is not None else _default_run_dir())
+    requested = Path(output_dir) if output_dir is not None else _default_run_dir()
+    _refuse_notebooks_folder(requested, source_dir)
+    if requested.is_dir():
+        _refuse_foreign_files(requested, notebooks, _owned_files(requested))
+    run_dir = _prepare_run_dir(requested)
     from .config import MODE_ENV, parse_mode
 
     mode = parse_mode(mode)
@@ -362,10 +437,15 @@ def _run_series(pm: Any, notebooks: list[Path], run_dir: Path, source_dir: Path,
     results: list[NotebookResult] = []
     series_start = time.perf_counter()
     series = SeriesResult(run_dir, parameters, results, 0.0, finished=False)
+    owned = _owned_files(run_dir)
+    _refuse_foreign_files(run_dir, notebooks, owned)  # checked again: the folder may have been created meanwhile
+    owned.update(["summary.json"] + [name for nb in notebooks for name in _planned_outputs(nb)])
+    _write_ledger(run_dir, owned)  # before anything is written: an interrupted run's files stay its own
     _write_summary(series)  # replaces an earlier run's summary at once; stays "finished": false if interrupted
     for number, notebook in enumerate(notebooks, start=1):
         executed = run_dir / notebook.name
-        _clear_previous_outputs(run_dir, notebook)
+        _clear_previous_outputs(run_dir, notebook, owned)
+        before = {p.name for p in run_dir.iterdir()}
         say(f"[{number}/{len(notebooks)}] {notebook.stem} ...")
         start = time.perf_counter()
         failure = None
@@ -395,6 +475,10 @@ def _run_series(pm: Any, notebooks: list[Path], run_dir: Path, source_dir: Path,
         except ValueError as exc:  # a corrupt metrics file fails the notebook, naming the file
             metrics = {}
             failure = failure or NotebookFailure(notebook.stem, None, None, "ValueError", str(exc), "")
+        created = {p.name for p in run_dir.iterdir()} - before  # the notebook's figures: this run's own files
+        if created - owned:
+            owned.update(name for name in created if not name.endswith(".tmp"))
+            _write_ledger(run_dir, owned)
         status = "ok" if failure is None else "failed"
         results.append(NotebookResult(notebook.stem, status, seconds, executed if executed.exists() else None,
                                       html_path, metrics, failure))
