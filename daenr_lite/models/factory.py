@@ -54,6 +54,8 @@ def build_model(
         kind_key, mapping_layer = spec.kind, spec.layer if spec.layer is not None else mapping_layer
     if mapping_layer is not None and kind_key != "dae_nr":
         raise ValueError(f"mapping_layer only applies to 'dae_nr' models, not {kind!r}; drop the argument.")
+    if mapping_layer is not None and (isinstance(mapping_layer, bool) or mapping_layer not in (1, 2, 3, 4)):
+        raise ValueError(f"mapping_layer must be 1, 2, 3 or 4 (the encoder layer the readout reads); got {mapping_layer!r}.")
     cfg = (config or ModelConfig()).replace(**overrides)
     if kind_key == "dae":
         return DAE(dataset.image_shape, cfg)
@@ -61,4 +63,5 @@ def build_model(
     mean_response = np.asarray(responses).mean(axis=0)
     if kind_key == "cnn_fr":
         return CNNFR(dataset.image_shape, dataset.n_neurons, cfg, mean_response=mean_response)
-    return DAENR(dataset.image_shape, dataset.n_neurons, mapping_layer or 1, cfg, mean_response=mean_response)
+    layer = 1 if mapping_layer is None else int(mapping_layer)  # not `mapping_layer or 1`: 0 is refused above
+    return DAENR(dataset.image_shape, dataset.n_neurons, layer, cfg, mean_response=mean_response)
