@@ -282,7 +282,8 @@ def load_pretrained(
         --dataset antolik2016``, from the user cache).
     store : where to look (default: the shipped zoo, then the user cache; never trains).
     """
-    recipe = Recipe(model_spec(name).name, dataset, int(region), data_seed=int(seed), seed=int(seed))
+    # Recipe checks region and seed (a whole number >= 0), before the advice below names them in a command
+    recipe = Recipe(model_spec(name).name, dataset, region, data_seed=seed, seed=seed)
     lookup = store or ModelStore(train=False, progress=False)
     try:
         return lookup.get(recipe)

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+import numpy as np
 
 from ..config import ModelConfig, TrainConfig
 from ..models.registry import MODEL_CODE_VERSION, ModelSpec, model_spec
@@ -12,6 +15,21 @@ from ..models.registry import MODEL_CODE_VERSION, ModelSpec, model_spec
 __all__ = ["Recipe"]
 
 _DATASETS = ("simulated", "antolik2016")
+
+
+def whole_number(name: str, value: Any, minimum: int = 0) -> int:
+    """``value`` as an ``int`` if it is a whole number >= ``minimum`` (``2``, ``2.0``, ``np.int64(2)``), else
+    ``ValueError`` naming ``name``: ``int(0.5)`` would silently give another model."""
+    number = None
+    if not isinstance(value, (bool, np.bool_, str, bytes)):
+        try:
+            number = operator.index(value)
+        except TypeError:
+            if isinstance(value, (float, np.floating)) and float(value).is_integer():
+                number = int(value)
+    if number is None or number < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
+    return number
 
 
 @dataclass(frozen=True)
@@ -48,15 +66,16 @@ class Recipe:
         object.__setattr__(self, "model", spec.name)
         if self.dataset not in _DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r} in a recipe; choose one of {', '.join(_DATASETS)}.")
-        if self.region not in (1, 2, 3):
+        if isinstance(self.region, bool) or self.region not in (1, 2, 3):
             raise ValueError(f"region must be 1, 2 or 3; got {self.region!r}.")
         if not isinstance(self.model_config, ModelConfig) or not isinstance(self.train_config, TrainConfig):
             raise TypeError("model_config must be a ModelConfig and train_config a TrainConfig.")
         if self.train_config.max_seconds is not None:
             raise ValueError("a recipe cannot have train_config.max_seconds: a time limit makes training irreproducible.")
         object.__setattr__(self, "region", int(self.region))
-        object.__setattr__(self, "seed", int(self.seed))
-        object.__setattr__(self, "data_seed", 0 if self.dataset == "antolik2016" else int(self.data_seed))
+        object.__setattr__(self, "seed", whole_number("seed", self.seed))
+        data_seed = whole_number("data_seed", self.data_seed)
+        object.__setattr__(self, "data_seed", 0 if self.dataset == "antolik2016" else data_seed)
         object.__setattr__(self, "train_config", self.train_config.replace(seed=self.seed))
         neurons = self.neurons
         if spec.kind == "dae":
