@@ -17,6 +17,8 @@ each model trains in about 40 epochs of ~3 CPU-seconds (31x31 images, 1440 train
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 import os
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -204,7 +206,9 @@ class TrainConfig(_ConfigMixin):
     divergence_factor: float | None = 100.0
 
     def __post_init__(self) -> None:
+        self._check_types()
         checks = {
+            "max_seconds": self.max_seconds is None or self.max_seconds > 0,
             "lr": self.lr > 0,
             "batch_size": int(self.batch_size) >= 1,
             "max_epochs": int(self.max_epochs) >= 1,
@@ -224,7 +228,39 @@ class TrainConfig(_ConfigMixin):
                 "invalid TrainConfig value(s): "
                 + ", ".join(f"{name}={getattr(self, name)!r}" for name in bad)
                 + " (need lr, batch_size, max_epochs, patience > 0; 0 < lr_decay_factor < 1; "
-                "0 < val_fraction < 1; lam, min_lr, weight_decay, min_delta >= 0; divergence_factor > 0 or None)."
+                "0 < val_fraction < 1; lam, min_lr, weight_decay, min_delta >= 0; divergence_factor, max_seconds > 0 "
+                "or None)."
+            )
+
+    def _check_types(self) -> None:
+        """Whole numbers where a count is meant (``max_epochs=1.5`` used to fail deep inside :func:`fit`; ``2.0``
+        becomes ``2``), finite real numbers elsewhere, True/False for ``normalize_inputs``."""
+        bad = []
+        for name in ("batch_size", "max_epochs", "patience", "lr_patience", "seed"):
+            value = getattr(self, name)
+            if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+                object.__setattr__(self, name, int(value))
+            elif isinstance(value, numbers.Real) and not isinstance(value, bool) and float(value).is_integer():
+                object.__setattr__(self, name, int(value))
+            else:
+                bad.append(name)
+        for name in ("lr", "weight_decay", "min_delta", "lr_decay_factor", "min_lr", "lam", "val_fraction",
+                     "max_seconds", "divergence_factor"):
+            value = getattr(self, name)
+            if value is None and name in ("max_seconds", "divergence_factor"):
+                continue
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+                bad.append(name)
+        if not isinstance(self.normalize_inputs, bool):
+            if getattr(getattr(self.normalize_inputs, "dtype", None), "kind", "") != "b":
+                bad.append("normalize_inputs")
+            else:
+                object.__setattr__(self, "normalize_inputs", bool(self.normalize_inputs))
+        if bad:
+            raise ValueError(
+                "invalid TrainConfig value(s): " + ", ".join(f"{name}={getattr(self, name)!r}" for name in bad)
+                + " (need whole numbers for batch_size, max_epochs, patience, lr_patience, seed; finite numbers for "
+                "the rates, factors and lam; True or False for normalize_inputs)."
             )
 
     @classmethod
