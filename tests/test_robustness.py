@@ -256,8 +256,8 @@ def test_output_that_is_a_file_is_one_line_and_exit_2(tmp_path, capsys):
 
 
 def test_download_url_option_and_mirror_variable_reach_the_downloader(tmp_path, monkeypatch, capsys):
-    import data_download
-    from data_download.antolik2016 import DEFAULT_URL, default_url
+    from daenr_lite import download as data_download
+    from daenr_lite.download.antolik2016 import DEFAULT_URL, default_url
 
     from daenr_lite import cli
 
@@ -389,3 +389,89 @@ def test_ctrl_c_during_run_notebooks_is_one_line_and_exit_130(tmp_path, monkeypa
     err = capsys.readouterr().err
     assert err.startswith("error: interrupted") and len(err.strip().splitlines()) == 1
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["ok"] is False
+
+
+# ------------------------------------------------------------------------------- issue 23: bad arguments
+def test_mapping_layer_zero_is_refused_not_read_as_layer_1(data):
+    with pytest.raises(ValueError, match=r"mapping_layer must be 1, 2, 3 or 4 .*; got 0\."):
+        build_model("dae_nr", data, mapping_layer=0, config=TINY)
+    with pytest.raises(ValueError, match=r"mapping_layer must be 1, 2, 3 or 4 .*; got 1\.5"):
+        build_model("dae_nr", data, mapping_layer=1.5, config=TINY)
+    assert build_model("dae_nr", data, config=TINY).mapping_layer == 1  # None still means layer 1
+
+
+@pytest.mark.parametrize("seed", [0.5, True, "0"])
+def test_load_pretrained_refuses_a_seed_that_is_not_a_whole_number(seed):
+    from daenr_lite.zoo import load_pretrained
+
+    with pytest.raises(ValueError, match=rf"seed must be a whole number >= 0; got {seed!r}"):
+        load_pretrained("cnn_fr", seed=seed)
+
+
+def test_load_pretrained_with_a_negative_seed_does_not_advise_an_impossible_command():
+    from daenr_lite.zoo import Recipe, load_pretrained
+
+    with pytest.raises(ValueError, match=r"seed must be a whole number >= 0; got -1") as info:
+        load_pretrained("cnn_fr", seed=-1)
+    assert "pretrain" not in str(info.value)
+    with pytest.raises(ValueError, match=r"data_seed must be a whole number >= 0; got -2"):
+        Recipe("cnn_fr", data_seed=-2)
+    assert Recipe("cnn_fr", seed=np.int64(2)).seed == 2
+
+
+@pytest.mark.parametrize("option, value", [("max_epochs", 1.5), ("batch_size", "64"), ("patience", 2.5),
+                                           ("lr", float("nan")), ("lr", float("inf")), ("lam", "0.1"),
+                                           ("max_seconds", -1.0), ("seed", 0.5), ("normalize_inputs", "no"),
+                                           ("max_epochs", True)])
+def test_fit_names_a_bad_numeric_option_in_one_line(data, option, value):
+    model = build_model("dae", data, config=TINY)
+    with pytest.raises(ValueError, match=rf"invalid TrainConfig value\(s\): {option}=") as info:
+        fit(model, data, progress=False, **{option: value})
+    assert "\n" not in str(info.value)
+
+
+def test_whole_float_options_become_ints():
+    cfg = TrainConfig(max_epochs=3.0, batch_size=np.int64(16))
+    assert type(cfg.max_epochs) is int and type(cfg.batch_size) is int and cfg.to_dict()["max_epochs"] == 3
+
+
+def test_predict_warns_for_8_bit_and_out_of_range_images(data):
+    model = build_model("dae", data, config=TINY)
+    images = (np.asarray(data.test_images[:2]) * 255).astype(np.uint8)
+    with pytest.warns(UserWarning, match=r"uint8.*\[0, 1\].*images / 255"):
+        predict(model, images)
+    with pytest.warns(UserWarning, match=r"outside \[0, 1\]: minimum -0\.5, maximum 2"):
+        predict(model, np.linspace(-0.5, 2, 2 * 144).reshape(2, 12, 12))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_predict_refuses_nan_and_inf_images(data, bad):
+    model = build_model("dae", data, config=TINY)
+    images = np.array(data.test_images[:3])
+    images[1, 0, 2, 2] = bad
+    with pytest.raises(ValueError, match=r"1 NaN/inf pixel value\(s\) \(in image 1\)"):
+        predict(model, images)
+
+
+def test_predict_refuses_an_empty_batch(data):
+    model = build_model("cnn_fr", data, config=TINY)
+    with pytest.raises(ValueError, match=r"holds no images \(shape \(0, 1, 12, 12\)\); pass at least one image"):
+        predict(model, np.zeros((0, 1, 12, 12), np.float32))
+
+
+@pytest.mark.parametrize("shape, fix", [((2, 3, 12, 12), r"images\[:, :1\]"), ((2, 12, 12, 3), r"images\[\.\.\., 0\]"),
+                                        ((12, 12, 3), r"image\[None, \.\.\., 0\]")])
+def test_predict_hint_for_colour_images_says_grayscale(data, shape, fix):
+    model = build_model("dae", data, config=TINY)
+    with pytest.raises(ValueError, match=rf"grayscale.*{fix}") as info:
+        predict(model, np.full(shape, 0.5, np.float32))
+    assert "x[:, None]" not in str(info.value)
+
+
+def test_a_model_called_on_colour_images_says_grayscale(data):
+    model = build_model("cnn_fr", data, config=TINY)
+    with pytest.raises(ValueError, match=r"got \(2, 3, 12, 12\): the models take grayscale images.*x\[:, :1\]") as info:
+        model(torch.zeros(2, 3, 12, 12))
+    assert "x[:, None]" not in str(info.value)
+    with pytest.raises(ValueError, match=r"add the channel axis with x\[:, None\]"):
+        model(torch.zeros(2, 12, 12))

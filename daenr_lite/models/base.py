@@ -56,10 +56,15 @@ class NeuralModel(nn.Module):
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         """Check ``x`` is (batch, 1, H, W) for this model and standardise it."""
         if x.dim() != 4 or x.shape[1] != 1 or tuple(x.shape[2:]) != self.image_shape:
+            if x.dim() == 4 and x.shape[1] in (3, 4):
+                fix = "the models take grayscale images: convert them (x.mean(dim=1, keepdim=True)) or take one channel (x[:, :1])"
+            elif x.dim() == 3 and tuple(x.shape[1:]) == self.image_shape:
+                fix = "add the channel axis with x[:, None]"
+            else:
+                fix = "build the model for this image size"
             raise ValueError(
                 f"{type(self).__name__} expects images of shape (batch, 1, {self.image_shape[0]}, "
-                f"{self.image_shape[1]}); got {tuple(x.shape)}. Add the channel axis with x[:, None] or "
-                "build the model for this image size."
+                f"{self.image_shape[1]}); got {tuple(x.shape)}: {fix}."
             )
         return (x - self.input_mean) / self.input_std
 

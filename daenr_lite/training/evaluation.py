@@ -1,6 +1,7 @@
 """`predict` (batched inference to numpy) and `evaluate` (test-set metrics)."""
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,8 @@ def predict(
 
     Parameters
     ----------
-    images : (N, 1, H, W) or (N, H, W) array or tensor, values in [0, 1].
+    images : (N, 1, H, W) or (N, H, W) array or tensor of grayscale images, values in [0, 1] (checked by
+        :func:`check_images`: colour, empty or NaN/inf input is an error; 8-bit or out-of-range values a warning).
     batch_size : images per forward pass.
     device : where to run (default: where the model's weights already are).
     features : also return the encoder/core feature maps.
@@ -43,12 +45,8 @@ def predict(
     """
     dev = _model_device(model) if device is None else get_device(device)
     model.to(dev)
-    x = torch.as_tensor(np.asarray(images.detach().cpu() if hasattr(images, "detach") else images), dtype=torch.float32)
-    if x.dim() == 3:
-        x = x[:, None]
-    if x.dim() != 4:
-        raise ValueError(f"images must be (N, 1, H, W) or (N, H, W); got shape {tuple(x.shape)}.")
-    x = x.to(dev)
+    x = torch.as_tensor(check_images(images.detach().cpu() if hasattr(images, "detach") else images),
+                        dtype=torch.float32).to(dev)
     was_training = model.training
     model.eval()
     chunks: dict[str, list[np.ndarray]] = {"reconstruction": [], "responses": []}
@@ -67,6 +65,50 @@ def predict(
     if features:
         result["features"] = [np.concatenate(layer) for layer in zip(*feature_chunks)]
     return result
+
+
+def check_images(images: Any, name: str = "images") -> np.ndarray:
+    """``images`` as an (N, 1, H, W) array for a model, or one line saying what is wrong and how to fix it.
+
+    Errors: a colour image or batch (3 channels: grayscale expected), another shape, an empty batch, NaN/inf
+    pixels. Warnings (the model still runs): 8-bit values (0..255) or pixels outside [0, 1], the range every
+    dataset's images have and the models were trained on.
+    """
+    arr = np.asarray(images)
+    shape = tuple(arr.shape)
+    if arr.ndim == 3 and shape[-1] == 3:
+        raise ValueError(f"{name} has shape {shape}: one colour image? The models take grayscale batches (N, 1, H, W) "
+                         "or (N, H, W): convert it (image.mean(axis=-1)[None]) or take one channel (image[None, ..., 0]).")
+    if arr.ndim == 4 and shape[1] != 1 and (shape[1] in (3, 4) or shape[-1] in (3, 4)):
+        first = shape[1] in (3, 4)
+        convert, one = ("images.mean(axis=1, keepdims=True)", "images[:, :1]") if first else \
+            ("images.mean(axis=-1)", "images[..., 0]")
+        raise ValueError(f"{name} has {shape[1] if first else shape[-1]} colour channels (shape {shape}), but the models "
+                         f"take grayscale images (N, 1, H, W): convert them ({convert}) or take one channel ({one}).")
+    if arr.ndim == 3:
+        arr = arr[:, None]
+    if arr.ndim != 4 or arr.shape[1] != 1:
+        raise ValueError(f"{name} must be grayscale images (N, 1, H, W) or (N, H, W); got shape {shape}.")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} holds no images (shape {tuple(arr.shape)}); pass at least one image.")
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold numbers (pixel values in [0, 1]); got dtype {arr.dtype}.")
+    if arr.dtype.kind == "f":
+        finite = np.isfinite(arr)
+        if not finite.all():
+            bad = np.flatnonzero(~finite.reshape(len(arr), -1).all(axis=1))
+            raise ValueError(f"{name} has {int((~finite).sum())} NaN/inf pixel value(s) (in image {int(bad[0])}"
+                             f"{f' and {bad.size - 1} more' if bad.size > 1 else ''}); the output would be NaN: "
+                             "replace them (np.nan_to_num) or leave those images out.")
+    lo, hi = float(arr.min()), float(arr.max())
+    if arr.dtype.kind in "iu" and hi > 1:
+        warnings.warn(f"{name} are {arr.dtype} (maximum {hi:g}), but the models expect pixel values in [0, 1] "
+                      f"(as in every dataset): divide by 255 first (images / 255).", UserWarning, stacklevel=3)
+    elif lo < -1e-6 or hi > 1 + 1e-6:
+        warnings.warn(f"{name} has pixel values outside [0, 1]: minimum {lo:.6g}, maximum {hi:.6g}; the models were "
+                      "trained on images in [0, 1]: rescale them (e.g. images / 255 for 8-bit images).",
+                      UserWarning, stacklevel=3)
+    return arr
 
 
 def evaluate(
