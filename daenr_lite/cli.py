@@ -144,12 +144,8 @@ def _cmd_run_notebooks(args: argparse.Namespace) -> int:
 
 
 def _cmd_download(args: argparse.Namespace) -> int:
-    try:
-        from data_download import download_antolik2016
-    except ImportError as exc:
-        print(f"error: the download code is not available ({exc}); reinstall daenr-lite with pip install -e .",
-              file=sys.stderr)
-        return 2
+    from .download import download_antolik2016
+
     try:
         path = download_antolik2016(args.dest, force=args.force, archive=args.archive, url=args.url)
     except KeyboardInterrupt:

@@ -167,7 +167,7 @@ def test_info_prints_versions(capsys):
 
 
 def test_download_passes_options_and_reports_failures(monkeypatch, tmp_path, capsys):
-    import data_download
+    from daenr_lite import download as data_download
 
     calls = []
 

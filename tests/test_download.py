@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_download import ANTOLIK2016_CHECKSUMS, ChecksumError, DownloadError, download_antolik2016, main
-from data_download.checksums import file_digest, load_checksum_table, verify_files
+from daenr_lite.download import ANTOLIK2016_CHECKSUMS, ChecksumError, DownloadError, download_antolik2016, main
+from daenr_lite.download.checksums import file_digest, load_checksum_table, verify_files
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "antolik2016_partial"
 needs_real = pytest.mark.skipif(
@@ -232,7 +232,7 @@ def test_cli_main_reports_failures_with_exit_code_1(tmp_path, server, capsys):
 
 
 def test_cli_module_runs(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "data_download", "--help"], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "daenr_lite.download", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "antolik2016" in result.stdout and "--dest" in result.stdout
 
 

@@ -1,11 +1,11 @@
-"""No import cycles between the modules of daenr_lite and data_download (also through imports inside functions)."""
+"""No import cycles between the modules of daenr_lite (also through imports inside functions)."""
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("daenr_lite", "data_download")
+PACKAGES = ("daenr_lite",)
 
 
 def _module_name(path: Path) -> str:

@@ -100,7 +100,7 @@ def _missing_message(region: int, folder: Path, missing: list[Path], data_dir: A
     text = (
         f"Antolík et al. 2016 region {region}: {len(missing)} file(s) missing in {folder}:\n{names}\n"
         f"Fetch the full data set with `{DOWNLOAD_COMMAND}{dest}` "
-        f"(or `python -m data_download antolik2016{dest}`)."
+        f"(or `python -m daenr_lite.download antolik2016{dest}`)."
     )
     if missing and all(p.name == TRAIN_IMAGES for p in missing):
         text += (
@@ -147,7 +147,7 @@ def _load_images(path: Path) -> np.ndarray:
 
 
 def _verify(folder: Path, rel_paths: list[str]) -> None:
-    from data_download.checksums import ANTOLIK2016_CHECKSUMS, verify_files
+    from ..download.checksums import ANTOLIK2016_CHECKSUMS, verify_files
 
     problems = verify_files(folder, ANTOLIK2016_CHECKSUMS, only=[p for p in rel_paths if p in ANTOLIK2016_CHECKSUMS])
     if problems:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m data_download antolik2016 [--dest DIR] [--force] [--quiet] [--url URL | --archive ZIP]``.
+"""Command line: ``python -m daenr_lite.download antolik2016 [--dest DIR] [--force] [--quiet] [--url URL | --archive ZIP]``.
 
 ``daenr-lite download antolik2016 ...`` calls :func:`main` with the same arguments.
 """
@@ -14,7 +14,7 @@ __all__ = ["main", "build_parser", "DATASETS"]
 DATASETS = {"antolik2016": "Antolík et al. 2016 mouse V1 recordings (PLoS Comput Biol S1, CC BY 4.0)"}
 
 
-def build_parser(prog: str = "python -m data_download") -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m daenr_lite.download") -> argparse.ArgumentParser:
     """The argument parser (reusable by ``daenr-lite download``)."""
     from .antolik2016 import DEFAULT_URL, URL_ENV
 
@@ -32,7 +32,7 @@ def build_parser(prog: str = "python -m data_download") -> argparse.ArgumentPars
     return parser
 
 
-def main(argv: Sequence[str] | None = None, prog: str = "python -m data_download") -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m daenr_lite.download") -> int:
     """Run the download command line; returns the exit code (0 ok, 1 failure, 2 usage error)."""
     from .antolik2016 import DownloadError, download_antolik2016
 

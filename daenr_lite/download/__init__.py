@@ -1,10 +1,13 @@
-"""Download and verify the real data used by daenr-lite (an installed package beside ``daenr_lite``).
+"""Download and verify the real data used by daenr-lite.
+
+Formerly the top-level package ``data_download``; it lives in daenr-lite's own namespace so that its name
+cannot clash with another installed package.
 
 Public API::
 
-    from data_download import download_antolik2016, main
+    from daenr_lite.download import download_antolik2016, main
     download_antolik2016(dest="~/data")          # -> Path to <dest>/antolik2016/Data
-    main(["antolik2016", "--dest", "~/data"])    # the CLI (`python -m data_download ...`), returns an exit code
+    main(["antolik2016", "--dest", "~/data"])    # the CLI (`python -m daenr_lite.download ...`), returns an exit code
 """
 from __future__ import annotations
 

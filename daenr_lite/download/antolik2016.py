@@ -58,7 +58,7 @@ class ChecksumError(DownloadError):
 
 def default_dest() -> Path:
     """daenr-lite's data folder (``$DAENR_DATA_DIR`` or the user cache dir)."""
-    from daenr_lite.data.paths import default_data_dir
+    from ..data.paths import default_data_dir
 
     return default_data_dir()
 
@@ -219,7 +219,7 @@ def download_antolik2016(
     force : download even if a verified copy exists (it is replaced only after the new one verified).
     progress : show a progress bar.
     expected : ``{path relative to Data/: (algorithm, digest)}``; default: the packaged table
-        :data:`~data_download.checksums.ANTOLIK2016_CHECKSUMS` (15 files).
+        :data:`~daenr_lite.download.checksums.ANTOLIK2016_CHECKSUMS` (15 files).
     archive : a local copy of the S1 zip (downloaded by hand); used instead of ``url``.
 
     Returns

@@ -1,0 +1,6 @@
+"""``python -m daenr_lite.download antolik2016 --dest DIR``."""
+import sys
+
+from .cli import main
+
+sys.exit(main())
