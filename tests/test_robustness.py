@@ -256,8 +256,8 @@ def test_output_that_is_a_file_is_one_line_and_exit_2(tmp_path, capsys):
 
 
 def test_download_url_option_and_mirror_variable_reach_the_downloader(tmp_path, monkeypatch, capsys):
-    import data_download
-    from data_download.antolik2016 import DEFAULT_URL, default_url
+    from daenr_lite import download as data_download
+    from daenr_lite.download.antolik2016 import DEFAULT_URL, default_url
 
     from daenr_lite import cli
 
