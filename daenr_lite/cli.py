@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="daenr-lite",
         description="DAE-NR teaching package: run the notebook series, download the real recordings.",
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"daenr-lite {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -240,10 +243,43 @@ def _cmd_info(_args: argparse.Namespace) -> int:
         lines["data folder"] = str(daenr_lite.default_data_dir())
     except Exception as exc:
         lines["data folder"] = f"unknown ({type(exc).__name__})"
+    lines.update(_setup_lines())
     width = max(len(k) for k in lines)
     for key, value in lines.items():
         print(f"{key.ljust(width)}  {value}")
     return 0
+
+
+def _setup_lines() -> dict[str, str]:
+    """What the notebooks would use now: mode, model cache and the shipped zoo (each line survives a bad setting)."""
+    import os
+
+    lines: dict[str, str] = {}
+    try:
+        from .config import MODE_ENV, parse_mode
+
+        lines["mode"] = parse_mode(None) + (f" (from ${MODE_ENV})" if os.environ.get(MODE_ENV, "").strip() else
+                                            " (the default; set $DAENR_MODE or pass --quick/--full)")
+    except ValueError as exc:  # e.g. DAENR_MODE=fast
+        lines["mode"] = f"unknown ({exc})"
+    try:
+        from .zoo.store import MANIFEST, MODEL_CACHE_ENV, SHIPPED_ZOO_DIR, default_cache_dir
+
+        cache = default_cache_dir()
+        lines["model cache"] = f"{cache}{f' (from ${MODEL_CACHE_ENV})' if os.environ.get(MODEL_CACHE_ENV, '').strip() else ''}" \
+            + ("" if cache.is_dir() else " (not created yet)")
+        try:
+            import json
+
+            manifest = json.loads((SHIPPED_ZOO_DIR / MANIFEST).read_text(encoding="utf-8"))
+            zoo = f"{SHIPPED_ZOO_DIR} ({len(manifest.get('models', {}))} models, model code version " \
+                  f"{manifest.get('model_code_version', '?')})"
+        except (OSError, ValueError, AttributeError) as exc:
+            zoo = f"{SHIPPED_ZOO_DIR} (unreadable: {type(exc).__name__}; reinstall daenr-lite)"
+        lines["zoo"] = zoo
+    except Exception as exc:  # a broken install: still print the rest
+        lines["zoo"] = f"unknown ({type(exc).__name__}: {exc})"
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:

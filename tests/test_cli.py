@@ -166,6 +166,29 @@ def test_info_prints_versions(capsys):
     assert "daenr-lite" in printed and "torch" in printed
 
 
+def test_version_and_info_show_what_the_notebooks_would_use(monkeypatch, tmp_path, capsys):
+    import daenr_lite
+    from daenr_lite.zoo import SHIPPED_ZOO_DIR
+
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out.strip() == f"daenr-lite {daenr_lite.__version__}"
+    monkeypatch.setenv("DAENR_MODE", "quick")
+    monkeypatch.setenv("DAENR_MODEL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("DAENR_DATA_DIR", str(tmp_path / "data"))
+    assert cli.main(["info"]) == 0
+    shown = dict(line.split(None, 1) if not line.startswith(("model cache", "data folder")) else
+                 (line[:11], line[11:].strip()) for line in capsys.readouterr().out.splitlines())
+    assert shown["mode"] == "quick (from $DAENR_MODE)"
+    assert shown["model cache"] == f"{tmp_path / 'cache'} (from $DAENR_MODEL_CACHE) (not created yet)"
+    assert shown["data folder"] == str(tmp_path / "data")
+    assert shown["zoo"].startswith(f"{SHIPPED_ZOO_DIR} (") and " models, model code version " in shown["zoo"]
+    monkeypatch.setenv("DAENR_MODE", "fast")  # a bad setting is shown, the rest still printed
+    assert cli.main(["info"]) == 0
+    assert [line.split(None, 1)[1] for line in capsys.readouterr().out.splitlines() if line.startswith("mode ")] == [
+        "unknown (unknown mode 'fast' (from $DAENR_MODE); choose one of pretrained, quick, full.)"]
+
+
 def test_download_passes_options_and_reports_failures(monkeypatch, tmp_path, capsys):
     from daenr_lite import download as data_download
 
