@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -24,15 +25,18 @@ CHECK_OUTPUT_MARK = "# NBVAL_CHECK_OUTPUT"
 _NOTEBOOK_NAME = re.compile(r"^(\d{2})_[A-Za-z0-9_]+$")
 
 
-def _cell_key(cell: Any) -> tuple[str, str, tuple[str, ...]]:
-    tags = tuple(sorted(t for t in cell.get("metadata", {}).get("tags", []) if t == "parameters"))
-    return cell["cell_type"], cell["source"].strip(), tags
+def _cell_key(cell: Any) -> tuple[str, str, tuple[str, ...], str]:
+    metadata = cell.get("metadata", {})
+    tags = tuple(sorted(t for t in metadata.get("tags", []) if t == "parameters"))
+    # nbgrader's cell metadata (and the locks its release sets) must survive the pairing
+    grading = json.dumps({k: metadata[k] for k in ("nbgrader", "editable", "deletable") if k in metadata}, sort_keys=True)
+    return cell["cell_type"], cell["source"].strip(), tags, grading
 
 
 def check_pairing(py_path: str | os.PathLike[str], ipynb_path: str | os.PathLike[str]) -> list[str]:
     """Differences between a jupytext ``.py`` notebook and its paired ``.ipynb`` (empty list: in sync).
 
-    Compares cell types, sources and the ``parameters`` tag, cell by cell.
+    Compares cell types, sources, the ``parameters`` tag and nbgrader's cell metadata, cell by cell.
     """
     import jupytext
     import nbformat

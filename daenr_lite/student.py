@@ -1,79 +1,108 @@
-"""Student versions of the notebooks: solutions replaced by ``raise NotImplementedError``.
+"""Student versions of the notebooks: exactly what ``nbgrader generate_assignment`` releases.
 
-The instructor notebooks mark every solution with nbgrader's convention::
+The instructor notebooks carry nbgrader's cell metadata (see :mod:`daenr_lite.grading`): each exercise is a
+solution cell whose body is marked ::
 
     def oracle_correlation(responses):
         ### BEGIN SOLUTION
         ...
         ### END SOLUTION
 
-so courses that grade with nbgrader can use them as they are. :func:`make_student` writes
-``notebooks/student/NN_name.py`` and ``.ipynb`` with each solution body replaced by
-``raise NotImplementedError("Exercise: <function name>")`` (at the marker's indentation). The check cell after
-each exercise then says "not implemented yet" and the notebook goes on with daenr-lite's implementation, so a
+followed by an autograded test cell ``grade(check_oracle_correlation, oracle_correlation)``. :func:`make_student`
+writes ``notebooks/student/NN_name.ipynb`` and its paired ``.py`` with what nbgrader's release makes of each
+instructor ``.ipynb`` (:func:`daenr_lite.grading.release`: every solution region replaced by nbgrader's stub
+``# YOUR CODE HERE`` / ``raise NotImplementedError()``, grade and read-only cells locked, outputs cleared,
+checksums), so a course with nbgrader and one without hand out the same notebooks. The test cell after each
+exercise then says "not implemented yet" and the notebook goes on with daenr-lite's implementation, so a
 student notebook runs to the end before any exercise is solved. ``daenr-lite make-student`` runs it; a test
-keeps the committed student notebooks equal to its output.
+keeps the committed student notebooks equal to its output, another compares it with real nbgrader.
 """
 from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from pathlib import Path
+from typing import Callable
 
-__all__ = ["BEGIN", "END", "INSTALL_PLACEHOLDER", "student_source", "make_student"]
+from .grading import BEGIN, END, release
 
-BEGIN = "### BEGIN SOLUTION"
-END = "### END SOLUTION"
+__all__ = ["BEGIN", "END", "INSTALL_PLACEHOLDER", "check_install_source", "student_notebook", "make_student"]
+
 #: the install source in every notebook's "open anywhere" cell until a course sets its own
 INSTALL_PLACEHOLDER = "git+https://github.com/YOUR-COURSE/daenr-lite"
 _NOTEBOOK = re.compile(r"^[0-9]{2}_[A-Za-z0-9_]+\.py$")
-_DEF = re.compile(r"^\s*def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
 
-def student_source(text: str) -> str:
-    """``text`` (a notebook's jupytext source) with every solution block replaced.
+def check_install_source(install_source: str) -> str:
+    """``install_source`` if it can stand inside the install cell's string literal; else ``ValueError``.
 
-    Raises ``ValueError`` naming the line of an unmatched or nested marker.
+    Refused, with one line naming the character: empty or blank text, double quotes, backslashes and every control,
+    format or line/paragraph-separator character (``\\n``, ``\\r``, ``\\f``, ``\\v``, ``\\x00``, ``\\x85``,
+    ``\\u2028``, ``\\u2029``, ...): each of them would end the line or the string in Python and break the
+    cell of every student notebook. Plain spaces are allowed (``"daenr-lite @ https://..."``).
     """
-    out: list[str] = []
-    inside: tuple[int, str] | None = None
-    last_def = "the code above"
-    for number, line in enumerate(text.splitlines(keepends=True), start=1):
-        stripped = line.strip()
-        if inside is None:
-            match = _DEF.match(line)
-            if match:
-                last_def = match.group(1)
-            if stripped == BEGIN:
-                indent = line[: len(line) - len(line.lstrip())]
-                inside = (number, indent)
-                out.append(f'{indent}raise NotImplementedError("Exercise: {last_def}")\n')
-            elif stripped == END:
-                raise ValueError(f"line {number}: {END} without a {BEGIN} before it.")
-            else:
-                out.append(line)
-        elif stripped == END:
-            inside = None
-        elif stripped == BEGIN:
-            raise ValueError(f"line {number}: {BEGIN} inside the solution block opened on line {inside[0]}.")
-    if inside is not None:
-        raise ValueError(f"line {inside[0]}: {BEGIN} is never closed by {END}.")
-    return "".join(out)
+    if not install_source.strip():
+        raise ValueError("--install-source is empty; give your course's pip source, e.g. "
+                         "git+https://github.com/<you>/daenr-lite or a wheel's URL.")
+    for char in install_source:
+        category = unicodedata.category(char)
+        if char in "\"\\" or category[0] == "C" or category in ("Zl", "Zp"):
+            name = unicodedata.name(char, "a control character")
+            raise ValueError(f"--install-source {install_source!r} contains U+{ord(char):04X} ({name}); give the "
+                             "address on one line without quotes, backslashes or control characters.")
+    return install_source
+
+
+def student_notebook(py_path: str | os.PathLike[str], install_source: str | None = None):
+    """The student version (an ``nbformat`` notebook) of the instructor notebook ``py_path`` (``NN_name.py``).
+
+    Reads the paired ``NN_name.ipynb`` (what nbgrader would be given), after checking that it is in sync with
+    the ``.py``; writes ``install_source`` (see :func:`check_install_source`) into the install cell; returns
+    :func:`daenr_lite.grading.release` of it. Raises ``ValueError`` naming the notebook for a drifted pair,
+    a missing ``.ipynb`` or bad solution markers.
+    """
+    import nbformat
+
+    from .pairing import check_pairing
+
+    py = Path(py_path)
+    ipynb = py.with_suffix(".ipynb")
+    if not ipynb.exists():
+        raise ValueError(f"{ipynb} is missing; run `daenr-lite sync-notebooks` to write it from {py.name}.")
+    problems = check_pairing(py, ipynb)
+    if problems:
+        raise ValueError(f"{ipynb} is not in sync with {py.name} ({problems[0]}); run `daenr-lite sync-notebooks` "
+                         "first.")
+    notebook = nbformat.read(str(ipynb), as_version=4)
+    if install_source is not None:
+        check_install_source(install_source)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                cell.source = cell.source.replace(INSTALL_PLACEHOLDER, install_source)
+    return release(notebook, name=str(ipynb))
 
 
 def make_student(notebooks_dir: str | os.PathLike[str] | None = None,
-                 output_dir: str | os.PathLike[str] | None = None, echo=print,
+                 output_dir: str | os.PathLike[str] | None = None,
+                 echo: Callable[[str], None] | None = print,
                  install_source: str | None = None) -> list[Path]:
-    """Write the student version of every ``NN_name.py`` notebook (``.py`` and its ``.ipynb``, no outputs).
+    """Write the student version of every ``NN_name`` notebook (``.ipynb`` and its paired ``.py``).
 
-    notebooks_dir : the instructor notebooks (default ``./notebooks``).
+    notebooks_dir : the instructor notebooks (default ``./notebooks``), ``.py`` and ``.ipynb`` in sync.
     output_dir : where the student notebooks go (default ``<notebooks_dir>/student``).
     install_source : what the first cell ("open anywhere") pip-installs where daenr-lite is missing, e.g. your
-        course's ``git+https://...`` address or a wheel URL (default: the placeholder, to be set by the course).
-    Returns the written paths.
+        course's ``git+https://...`` address or a wheel URL (default: the placeholder, which makes the cell
+        stop and tell the student to ask for the address unless ``$DAENR_LITE_SOURCE`` is set).
+    Returns the written paths (each ``.ipynb`` followed by its ``.py``). Everything is checked before anything
+    is written.
     """
-    from .pairing import sync_notebooks
+    import jupytext
+    import nbformat
 
+    say = echo or (lambda _msg: None)
+    if install_source is not None:
+        check_install_source(install_source)
     source_dir = Path(notebooks_dir) if notebooks_dir is not None else Path.cwd() / "notebooks"
     sources = sorted(p for p in source_dir.glob("*.py") if _NOTEBOOK.match(p.name))
     if not sources:
@@ -81,20 +110,21 @@ def make_student(notebooks_dir: str | os.PathLike[str] | None = None,
     target = Path(output_dir) if output_dir is not None else source_dir / "student"
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(f"{target} exists and is not a folder; choose another --output.")
+    if target.resolve() == source_dir.resolve():
+        raise ValueError(f"--output {target} is the instructor notebooks' folder; the student versions would "
+                         "replace them. Choose another folder.")
+    released = [(source, student_notebook(source, install_source)) for source in sources]
     target.mkdir(parents=True, exist_ok=True)
     written = []
-    for source in sources:
-        try:
-            text = student_source(source.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise ValueError(f"{source}: {exc}") from None
-        if install_source:
-            if any(c in install_source for c in "\"\n\\"):
-                raise ValueError(f"install_source {install_source!r} may not contain quotes, backslashes or newlines.")
-            text = text.replace(INSTALL_PLACEHOLDER, install_source)
+    for source, notebook in released:
+        ipynb = target / source.with_suffix(".ipynb").name
+        nbformat.write(notebook, str(ipynb))
+        # the paired .py, as jupytext writes it (without the version stamps, which would change with jupytext)
+        text = jupytext.writes(notebook, fmt="py:percent")
+        for key in ("format_version", "jupytext_version"):
+            text = re.sub(rf"(?m)^#\s+{key}: .*\n", "", text)
         py = target / source.name
         py.write_text(text, encoding="utf-8")
-        written.append(py)
-    # the paired .ipynb files, exactly as for the instructor notebooks (outputs stripped; nothing executed)
-    written += sync_notebooks(target, execute_checked=False, echo=echo)
+        written += [ipynb, py]
+        say(f"wrote {ipynb} and {py.name}")
     return written

@@ -30,14 +30,31 @@
 # - Know how to get the real recordings (Antolík et al. 2016).
 
 # %%
-# Open anywhere: where daenr-lite is not installed (e.g. a fresh Colab runtime) this installs it; here it does nothing.
+# Open anywhere: where daenr-lite is not installed (e.g. a fresh Colab runtime) this installs it from
+# $DAENR_LITE_SOURCE, else from the course's address below; where daenr-lite is installed it does nothing.
 import importlib.util
+import os
 import subprocess
 import sys
 
+
+class CourseSetupError(Exception):
+    def _render_traceback_(self):  # Jupyter shows this one line instead of a traceback
+        return [f"{type(self).__name__}: {self}"]
+
+
 if importlib.util.find_spec("daenr_lite") is None:
-    DAENR_LITE_SOURCE = "git+https://github.com/YOUR-COURSE/daenr-lite"  # set by `daenr-lite make-student --install-source`
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", DAENR_LITE_SOURCE], check=True)
+    # the course's address: set by `daenr-lite make-student --install-source`
+    DAENR_LITE_SOURCE = os.environ.get("DAENR_LITE_SOURCE") or "git+https://github.com/YOUR-COURSE/daenr-lite"
+    if "/YOUR-COURSE/" in DAENR_LITE_SOURCE:
+        raise CourseSetupError(
+            "daenr-lite is not installed and this notebook does not know your course's copy: ask your instructor "
+            "for its address and run `%env DAENR_LITE_SOURCE=<address>` before this cell (instructors: write it "
+            "into the student notebooks with `daenr-lite make-student --install-source <address>`)."
+        )
+    if subprocess.run([sys.executable, "-m", "pip", "install", "-q", DAENR_LITE_SOURCE]).returncode != 0:
+        raise CourseSetupError(f"pip could not install daenr-lite from {DAENR_LITE_SOURCE} (its message is above); "
+                               "check the address with your instructor.")
 
 # %% tags=["parameters"]
 import os
@@ -49,13 +66,14 @@ DATASET = "simulated"  # or "antolik2016" (real recordings; download them first)
 REGION = 1  # recording region 1, 2 or 3
 OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figures go here
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false, "checksum": "38e2c2803564bd9696af15e524d01c81", "cell_type": "code"} deletable=false editable=false
 import numpy as np
 
 import daenr_lite
 from daenr_lite import oracle_corr, per_neuron_corr, setup
 from daenr_lite import plotting
 from daenr_lite.exercises import check_oracle_correlation, check_spearman_brown, solution
+from daenr_lite.grading import grade, passed
 from daenr_lite.data import find_real_data
 from daenr_lite.notebook_utils import record_metrics, show_figure
 
@@ -150,13 +168,15 @@ print(f"mean oracle correlation: {oracle.mean():.3f} over {data.n_neurons} neuro
 # average over $k$. The check cell compares your function with daenr-lite's `oracle_corr` on random data and
 # says what is wrong. Until it passes, the notebook keeps using daenr-lite's version.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "oracle_correlation", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "92eb8df631ee541eae94bffb3da9810a", "cell_type": "code"} deletable=false
 def oracle_correlation(responses):
     """(repeats, images, neurons) -> (neurons,): the leave-one-out oracle correlation of each neuron."""
-    raise NotImplementedError("Exercise: oracle_correlation")
+    # YOUR CODE HERE
+    raise NotImplementedError()
 
 
-check_oracle_correlation(oracle_correlation)
+# %% nbgrader={"grade": true, "grade_id": "check_oracle_correlation", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false, "checksum": "37b5dda777ec731b8978dd6f37531c25", "cell_type": "code"} deletable=false editable=false
+grade(check_oracle_correlation, oracle_correlation)
 
 # %% [markdown]
 # **Think!** On region 1 the mean oracle correlation is about 0.39, yet in notebook 02 a model's correlation
@@ -177,13 +197,18 @@ check_oracle_correlation(oracle_correlation)
 # has reliability $\frac{K r}{1 + (K - 1) r}$ (the Spearman-Brown formula). Write
 # `spearman_brown(r, factor)` for an array of reliabilities `r` and a number `factor` $= K$.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "spearman_brown", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "0d781db9e3a2b091e246264c83553db5", "cell_type": "code"} deletable=false
 def spearman_brown(r, factor):
     """Reliability of a mean over `factor` times as many trials as the reliability `r` was measured on."""
-    raise NotImplementedError("Exercise: spearman_brown")
+    # YOUR CODE HERE
+    raise NotImplementedError()
 
 
-use = spearman_brown if check_spearman_brown(spearman_brown) else solution("spearman_brown")
+# %% nbgrader={"grade": true, "grade_id": "check_spearman_brown", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false, "checksum": "ecc53e600b65d54f4983d04c0c20a516", "cell_type": "code"} deletable=false editable=false
+grade(check_spearman_brown, spearman_brown)
+
+# %% nbgrader={"grade": false, "grade_id": "spearman_brown_used", "locked": true, "schema_version": 3, "solution": false, "task": false, "checksum": "3c74818fa6b2486b86c85e0639b7a8ec", "cell_type": "code"} deletable=false editable=false
+use = spearman_brown if passed(spearman_brown) else solution("spearman_brown")
 # single-trial reliability: the mean correlation between two different trials, per neuron
 K = data.n_repeats
 pairs = [(k, j) for k in range(K) for j in range(k + 1, K)]

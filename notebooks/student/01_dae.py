@@ -27,14 +27,31 @@
 # - Look inside: what do the feature maps of $h_1 \dots h_4$ respond to?
 
 # %%
-# Open anywhere: where daenr-lite is not installed (e.g. a fresh Colab runtime) this installs it; here it does nothing.
+# Open anywhere: where daenr-lite is not installed (e.g. a fresh Colab runtime) this installs it from
+# $DAENR_LITE_SOURCE, else from the course's address below; where daenr-lite is installed it does nothing.
 import importlib.util
+import os
 import subprocess
 import sys
 
+
+class CourseSetupError(Exception):
+    def _render_traceback_(self):  # Jupyter shows this one line instead of a traceback
+        return [f"{type(self).__name__}: {self}"]
+
+
 if importlib.util.find_spec("daenr_lite") is None:
-    DAENR_LITE_SOURCE = "git+https://github.com/YOUR-COURSE/daenr-lite"  # set by `daenr-lite make-student --install-source`
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", DAENR_LITE_SOURCE], check=True)
+    # the course's address: set by `daenr-lite make-student --install-source`
+    DAENR_LITE_SOURCE = os.environ.get("DAENR_LITE_SOURCE") or "git+https://github.com/YOUR-COURSE/daenr-lite"
+    if "/YOUR-COURSE/" in DAENR_LITE_SOURCE:
+        raise CourseSetupError(
+            "daenr-lite is not installed and this notebook does not know your course's copy: ask your instructor "
+            "for its address and run `%env DAENR_LITE_SOURCE=<address>` before this cell (instructors: write it "
+            "into the student notebooks with `daenr-lite make-student --install-source <address>`)."
+        )
+    if subprocess.run([sys.executable, "-m", "pip", "install", "-q", DAENR_LITE_SOURCE]).returncode != 0:
+        raise CourseSetupError(f"pip could not install daenr-lite from {DAENR_LITE_SOURCE} (its message is above); "
+                               "check the address with your instructor.")
 
 # %% tags=["parameters"]
 import os
@@ -46,12 +63,13 @@ DATASET = "simulated"  # or "antolik2016" (real recordings; download them first)
 REGION = 1  # recording region 1, 2 or 3
 OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figures go here
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false, "checksum": "02492124146acaad988f305f5a4c9a60", "cell_type": "code"} deletable=false editable=false
 import numpy as np
 
 from daenr_lite import DAE, evaluate, fit, predict, preset, psnr, setup, ssim
 from daenr_lite import plotting
 from daenr_lite.exercises import check_compression_ratio, check_psnr_per_image
+from daenr_lite.grading import grade
 from daenr_lite.notebook_utils import describe_training, record_metrics, show_figure
 from daenr_lite.stats import format_mean_sd
 
@@ -87,13 +105,15 @@ print(f"image: {data.image_shape[0] * data.image_shape[1]} pixels -> compression
 # Write `compression_ratio(image_shape, code_shape)`: how many numbers of the image there are per number of
 # the code, e.g. `(31, 31)` and `(8, 4, 4)` give $961 / 128$.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "compression_ratio", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "f744f55a2ca4da27a4c2885bdbc033be", "cell_type": "code"} deletable=false
 def compression_ratio(image_shape, code_shape):
     """Numbers in the image / numbers in the code."""
-    raise NotImplementedError("Exercise: compression_ratio")
+    # YOUR CODE HERE
+    raise NotImplementedError()
 
 
-check_compression_ratio(compression_ratio)
+# %% nbgrader={"grade": true, "grade_id": "check_compression_ratio", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false, "checksum": "e1cdb18f52a273794f2e7a335bcdec63", "cell_type": "code"} deletable=false editable=false
+grade(check_compression_ratio, compression_ratio)
 
 # %% [markdown]
 # **Think!** A ratio of 7.5 sounds modest next to JPEG's 10-20. Why can the DAE still not keep every pixel?
@@ -143,13 +163,15 @@ show_figure(plotting.plot_training_curves({"train": history.train_loss, "validat
 # $[0, 1]$: the PSNR of each image, $10 \log_{10}(1 / \mathrm{MSE}_\text{image})$, averaged over the images
 # (what daenr-lite's `psnr` reports).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "psnr_per_image", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "724f3efc13ae2ca1ebd49704386e2b4c", "cell_type": "code"} deletable=false
 def psnr_per_image(reconstructions, images):
     """Mean over images of 10 log10(1 / per-image MSE), in dB."""
-    raise NotImplementedError("Exercise: psnr_per_image")
+    # YOUR CODE HERE
+    raise NotImplementedError()
 
 
-check_psnr_per_image(psnr_per_image)
+# %% nbgrader={"grade": true, "grade_id": "check_psnr_per_image", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false, "checksum": "b7f07259a015f39c33457a0f701b3c59", "cell_type": "code"} deletable=false editable=false
+grade(check_psnr_per_image, psnr_per_image)
 
 # %%
 scores = evaluate(model, data)

@@ -28,14 +28,31 @@
 # - Compare the learned masks with the true receptive fields.
 
 # %%
-# Open anywhere: where daenr-lite is not installed (e.g. a fresh Colab runtime) this installs it; here it does nothing.
+# Open anywhere: where daenr-lite is not installed (e.g. a fresh Colab runtime) this installs it from
+# $DAENR_LITE_SOURCE, else from the course's address below; where daenr-lite is installed it does nothing.
 import importlib.util
+import os
 import subprocess
 import sys
 
+
+class CourseSetupError(Exception):
+    def _render_traceback_(self):  # Jupyter shows this one line instead of a traceback
+        return [f"{type(self).__name__}: {self}"]
+
+
 if importlib.util.find_spec("daenr_lite") is None:
-    DAENR_LITE_SOURCE = "git+https://github.com/YOUR-COURSE/daenr-lite"  # set by `daenr-lite make-student --install-source`
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", DAENR_LITE_SOURCE], check=True)
+    # the course's address: set by `daenr-lite make-student --install-source`
+    DAENR_LITE_SOURCE = os.environ.get("DAENR_LITE_SOURCE") or "git+https://github.com/YOUR-COURSE/daenr-lite"
+    if "/YOUR-COURSE/" in DAENR_LITE_SOURCE:
+        raise CourseSetupError(
+            "daenr-lite is not installed and this notebook does not know your course's copy: ask your instructor "
+            "for its address and run `%env DAENR_LITE_SOURCE=<address>` before this cell (instructors: write it "
+            "into the student notebooks with `daenr-lite make-student --install-source <address>`)."
+        )
+    if subprocess.run([sys.executable, "-m", "pip", "install", "-q", DAENR_LITE_SOURCE]).returncode != 0:
+        raise CourseSetupError(f"pip could not install daenr-lite from {DAENR_LITE_SOURCE} (its message is above); "
+                               "check the address with your instructor.")
 
 # %% tags=["parameters"]
 import os
@@ -47,12 +64,13 @@ DATASET = "simulated"  # or "antolik2016" (real recordings; download them first)
 REGION = 1  # recording region 1, 2 or 3
 OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figures go here
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false, "checksum": "826bfcf865c7d64f01bc5a173f104af8", "cell_type": "code"} deletable=false editable=false
 import numpy as np
 
 from daenr_lite import build_model, evaluate, fit, per_neuron_corr, predict, preset, setup
 from daenr_lite import plotting
 from daenr_lite.exercises import check_factorized_readout, check_poisson_loss
+from daenr_lite.grading import grade
 from daenr_lite.notebook_utils import describe_training, format_table, record_metrics, show_figure
 from daenr_lite.stats import format_mean_sd
 
@@ -77,13 +95,15 @@ print(f"{data.name}: {data.n_neurons} neurons, {data.n_train} training images")
 # weights (N, C), bias (N,) give rates (B, N) by the formula above. (`np.einsum` helps; ELU(u) is $u$ for
 # $u > 0$ and $e^u - 1$ otherwise.)
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "factorized_readout", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "3f6957f28318ffeafa55d76d41b5c916", "cell_type": "code"} deletable=false
 def factorized_readout(features, mask, weights, bias):
     """(B, C, H, W), (N, H, W), (N, C), (N,) -> (B, N) predicted rates."""
-    raise NotImplementedError("Exercise: factorized_readout")
+    # YOUR CODE HERE
+    raise NotImplementedError()
 
 
-check_factorized_readout(factorized_readout)
+# %% nbgrader={"grade": true, "grade_id": "check_factorized_readout", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false, "checksum": "a4ea0cb05acb0e55c7996f704a469975", "cell_type": "code"} deletable=false editable=false
+grade(check_factorized_readout, factorized_readout)
 
 # %% [markdown]
 # ## The Poisson loss (about 10 min, with a coding exercise)
@@ -103,13 +123,15 @@ check_factorized_readout(factorized_readout)
 # Write `poisson_loss(pred, target)` for (images, neurons) arrays: the sum over neurons of
 # $\hat r - r \log(\hat r + 10^{-8})$, averaged over the images (daenr-lite's convention).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "poisson_loss", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "26313fae73587e549cc2fa5e80c0aa88", "cell_type": "code"} deletable=false
 def poisson_loss(pred, target):
     """(images, neurons) predicted rates and responses -> scalar loss."""
-    raise NotImplementedError("Exercise: poisson_loss")
+    # YOUR CODE HERE
+    raise NotImplementedError()
 
 
-check_poisson_loss(poisson_loss)
+# %% nbgrader={"grade": true, "grade_id": "check_poisson_loss", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false, "checksum": "bf04621f99bac514753963a32a03dd8b", "cell_type": "code"} deletable=false editable=false
+grade(check_poisson_loss, poisson_loss)
 
 # %% [markdown]
 # **Think!** For one neuron with response $r$, which prediction $\hat r$ minimises $\hat r - r \log \hat r$?

@@ -33,14 +33,31 @@
 # - Explore mapping layer, $\lambda$ and region interactively.
 
 # %%
-# Open anywhere: where daenr-lite is not installed (e.g. a fresh Colab runtime) this installs it; here it does nothing.
+# Open anywhere: where daenr-lite is not installed (e.g. a fresh Colab runtime) this installs it from
+# $DAENR_LITE_SOURCE, else from the course's address below; where daenr-lite is installed it does nothing.
 import importlib.util
+import os
 import subprocess
 import sys
 
+
+class CourseSetupError(Exception):
+    def _render_traceback_(self):  # Jupyter shows this one line instead of a traceback
+        return [f"{type(self).__name__}: {self}"]
+
+
 if importlib.util.find_spec("daenr_lite") is None:
-    DAENR_LITE_SOURCE = "git+https://github.com/YOUR-COURSE/daenr-lite"  # set by `daenr-lite make-student --install-source`
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", DAENR_LITE_SOURCE], check=True)
+    # the course's address: set by `daenr-lite make-student --install-source`
+    DAENR_LITE_SOURCE = os.environ.get("DAENR_LITE_SOURCE") or "git+https://github.com/YOUR-COURSE/daenr-lite"
+    if "/YOUR-COURSE/" in DAENR_LITE_SOURCE:
+        raise CourseSetupError(
+            "daenr-lite is not installed and this notebook does not know your course's copy: ask your instructor "
+            "for its address and run `%env DAENR_LITE_SOURCE=<address>` before this cell (instructors: write it "
+            "into the student notebooks with `daenr-lite make-student --install-source <address>`)."
+        )
+    if subprocess.run([sys.executable, "-m", "pip", "install", "-q", DAENR_LITE_SOURCE]).returncode != 0:
+        raise CourseSetupError(f"pip could not install daenr-lite from {DAENR_LITE_SOURCE} (its message is above); "
+                               "check the address with your instructor.")
 
 # %% tags=["parameters"]
 import os
@@ -52,12 +69,13 @@ DATASET = "simulated"  # or "antolik2016" (real recordings; download and pretrai
 REGION = 1  # recording region 1, 2 or 3
 OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figures go here
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false, "checksum": "8530f5aa9b49def8b257f921f98f4bf9", "cell_type": "code"} deletable=false editable=false
 import numpy as np
 
 from daenr_lite import predict, reference, setup
 from daenr_lite import plotting
 from daenr_lite.exercises import check_joint_objective, check_readout_l1_penalty
+from daenr_lite.grading import grade
 from daenr_lite.notebook_utils import format_table, record_metrics, show_figure
 from daenr_lite.stats import format_mean_sd, paired_comparison
 from daenr_lite.widgets import MappingLayerExplorer
@@ -93,13 +111,15 @@ show_figure(plotting.plot_model_schematic(mapping_layer=2), "03_models", OUTPUT_
 # Write `readout_l1_penalty(mask, weights, gamma)` for masks (N, H, W) and feature weights (N, C): $\gamma$
 # times the sum over neurons of $\lVert m_n \rVert_1 \lVert w_n \rVert_1$.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "readout_l1_penalty", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "e5a33b4ca211891b638b04703d00b4e8", "cell_type": "code"} deletable=false
 def readout_l1_penalty(mask, weights, gamma):
     """gamma * sum_n |mask_n|_1 * |weights_n|_1."""
-    raise NotImplementedError("Exercise: readout_l1_penalty")
+    # YOUR CODE HERE
+    raise NotImplementedError()
 
 
-check_readout_l1_penalty(readout_l1_penalty)
+# %% nbgrader={"grade": true, "grade_id": "check_readout_l1_penalty", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false, "checksum": "0e48d62e387e24009a072f91a027bbc2", "cell_type": "code"} deletable=false editable=false
+grade(check_readout_l1_penalty, readout_l1_penalty)
 
 # %% [markdown]
 # ### Coding exercise 2: the joint objective (about 7 min)
@@ -108,13 +128,15 @@ check_readout_l1_penalty(readout_l1_penalty)
 # image (mean over all pixels), plus $\lambda$ times (the Poisson loss of notebook 02, summed over neurons and
 # averaged over images, plus the readout penalty).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "joint_objective", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "11595fb1c5807c3c60d1ff12808183d3", "cell_type": "code"} deletable=false
 def joint_objective(recon, image, pred, target, lam, penalty):
     """MSE(recon, image) + lam * (Poisson(pred, target) + penalty)."""
-    raise NotImplementedError("Exercise: joint_objective")
+    # YOUR CODE HERE
+    raise NotImplementedError()
 
 
-check_joint_objective(joint_objective)
+# %% nbgrader={"grade": true, "grade_id": "check_joint_objective", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false, "checksum": "0526f988618b9194a451a6432f3b1433", "cell_type": "code"} deletable=false editable=false
+grade(check_joint_objective, joint_objective)
 
 # %% [markdown]
 # **Think!** With $\lambda = 10^{-3}$ the response term is multiplied by a thousandth. Does that make it

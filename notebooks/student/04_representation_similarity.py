@@ -28,14 +28,31 @@
 #   the trial-to-trial noise) and a **permutation null** (what chance gives).
 
 # %%
-# Open anywhere: where daenr-lite is not installed (e.g. a fresh Colab runtime) this installs it; here it does nothing.
+# Open anywhere: where daenr-lite is not installed (e.g. a fresh Colab runtime) this installs it from
+# $DAENR_LITE_SOURCE, else from the course's address below; where daenr-lite is installed it does nothing.
 import importlib.util
+import os
 import subprocess
 import sys
 
+
+class CourseSetupError(Exception):
+    def _render_traceback_(self):  # Jupyter shows this one line instead of a traceback
+        return [f"{type(self).__name__}: {self}"]
+
+
 if importlib.util.find_spec("daenr_lite") is None:
-    DAENR_LITE_SOURCE = "git+https://github.com/YOUR-COURSE/daenr-lite"  # set by `daenr-lite make-student --install-source`
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", DAENR_LITE_SOURCE], check=True)
+    # the course's address: set by `daenr-lite make-student --install-source`
+    DAENR_LITE_SOURCE = os.environ.get("DAENR_LITE_SOURCE") or "git+https://github.com/YOUR-COURSE/daenr-lite"
+    if "/YOUR-COURSE/" in DAENR_LITE_SOURCE:
+        raise CourseSetupError(
+            "daenr-lite is not installed and this notebook does not know your course's copy: ask your instructor "
+            "for its address and run `%env DAENR_LITE_SOURCE=<address>` before this cell (instructors: write it "
+            "into the student notebooks with `daenr-lite make-student --install-source <address>`)."
+        )
+    if subprocess.run([sys.executable, "-m", "pip", "install", "-q", DAENR_LITE_SOURCE]).returncode != 0:
+        raise CourseSetupError(f"pip could not install daenr-lite from {DAENR_LITE_SOURCE} (its message is above); "
+                               "check the address with your instructor.")
 
 # %% tags=["parameters"]
 import os
@@ -47,12 +64,13 @@ DATASET = "simulated"  # or "antolik2016" (real recordings; download them first)
 REGION = 1  # recording region 1, 2 or 3
 OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figures go here
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false, "checksum": "1e9f2c44c167eb6a658b4ca6ddabe3f3", "cell_type": "code"} deletable=false editable=false
 import numpy as np
 
 from daenr_lite import layer_profile, setup
 from daenr_lite import plotting
 from daenr_lite.exercises import check_benjamini_hochberg, check_linear_cka, check_significance_test
+from daenr_lite.grading import grade
 from daenr_lite.notebook_utils import format_table, record_metrics, show_figure
 from daenr_lite.similarity import MEASURES, best_unit_significance, layer_features
 from daenr_lite.stats import format_mean_sd, paired_comparison
@@ -86,16 +104,18 @@ LAYERS = (1, 2, 3, 4)  # mapping layers of DAE-NR and probed layers of the DAE
 # Write `significance_test(r, n_images)`: for correlations `r` (one per neuron) over `n_images` images, the
 # $t$ statistic above and its one-sided $p$-value $P(T_{n-2} \ge t)$ (`scipy.stats.t.sf`). Return `(t, p)`.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "significance_test", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "17b044ea86585755fdbb603bc6f9fe89", "cell_type": "code"} deletable=false
 from scipy import stats
 
 
 def significance_test(r, n_images):
     """r (neurons,), n_images -> (t, one-sided p), each (neurons,)."""
-    raise NotImplementedError("Exercise: significance_test")
+    # YOUR CODE HERE
+    raise NotImplementedError()
 
 
-check_significance_test(significance_test)
+# %% nbgrader={"grade": true, "grade_id": "check_significance_test", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false, "checksum": "4bce0a9854c26cf07697fe6f4a9b1dcf", "cell_type": "code"} deletable=false editable=false
+grade(check_significance_test, significance_test)
 
 # %% [markdown]
 # ### Coding exercise 2: Benjamini-Hochberg (about 8 min)
@@ -106,13 +126,15 @@ check_significance_test(significance_test)
 # minimum of itself and the one above it), and cap at 1. Write `benjamini_hochberg(p)` returning the adjusted
 # p-values in the original order.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "benjamini_hochberg", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "9d61515ef30150de31c4577eb2620d19", "cell_type": "code"} deletable=false
 def benjamini_hochberg(p):
     """(m,) p-values -> (m,) BH-adjusted p-values, same order."""
-    raise NotImplementedError("Exercise: benjamini_hochberg")
+    # YOUR CODE HERE
+    raise NotImplementedError()
 
 
-check_benjamini_hochberg(benjamini_hochberg)
+# %% nbgrader={"grade": true, "grade_id": "check_benjamini_hochberg", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false, "checksum": "fa6db2ff57f671db1d73cee52c1e8442", "cell_type": "code"} deletable=false editable=false
+grade(check_benjamini_hochberg, benjamini_hochberg)
 
 # %%
 NAMES = ([f"dae_probe_{i}" for i in LAYERS] + [f"dae_nr_{i}" for i in LAYERS] + ["cnn_fr"])
@@ -187,13 +209,15 @@ print(f"best DAE-NR_i - CNN-FR: {nr_vs_cnn.describe(1)}")
 #
 # Write `linear_cka(X, Y)` for (stimuli, units) arrays with the formula above (centre each column first).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "linear_cka", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "48acafcb16771b36b8b0f56f1edba305", "cell_type": "code"} deletable=false
 def linear_cka(X, Y):
     """Linear CKA of two (stimuli, units) representations."""
-    raise NotImplementedError("Exercise: linear_cka")
+    # YOUR CODE HERE
+    raise NotImplementedError()
 
 
-check_linear_cka(linear_cka)
+# %% nbgrader={"grade": true, "grade_id": "check_linear_cka", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false, "checksum": "f80843c514a0cf2eda8fbf530c6997bd", "cell_type": "code"} deletable=false editable=false
+grade(check_linear_cka, linear_cka)
 
 # %%
 PROFILED = {"DAE": "dae", "DAE-NR_2": "dae_nr_2", "CNN-FR": "cnn_fr"}

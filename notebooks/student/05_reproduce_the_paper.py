@@ -32,14 +32,31 @@
 # - Let the numbers write the conclusion, not the other way round.
 
 # %%
-# Open anywhere: where daenr-lite is not installed (e.g. a fresh Colab runtime) this installs it; here it does nothing.
+# Open anywhere: where daenr-lite is not installed (e.g. a fresh Colab runtime) this installs it from
+# $DAENR_LITE_SOURCE, else from the course's address below; where daenr-lite is installed it does nothing.
 import importlib.util
+import os
 import subprocess
 import sys
 
+
+class CourseSetupError(Exception):
+    def _render_traceback_(self):  # Jupyter shows this one line instead of a traceback
+        return [f"{type(self).__name__}: {self}"]
+
+
 if importlib.util.find_spec("daenr_lite") is None:
-    DAENR_LITE_SOURCE = "git+https://github.com/YOUR-COURSE/daenr-lite"  # set by `daenr-lite make-student --install-source`
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", DAENR_LITE_SOURCE], check=True)
+    # the course's address: set by `daenr-lite make-student --install-source`
+    DAENR_LITE_SOURCE = os.environ.get("DAENR_LITE_SOURCE") or "git+https://github.com/YOUR-COURSE/daenr-lite"
+    if "/YOUR-COURSE/" in DAENR_LITE_SOURCE:
+        raise CourseSetupError(
+            "daenr-lite is not installed and this notebook does not know your course's copy: ask your instructor "
+            "for its address and run `%env DAENR_LITE_SOURCE=<address>` before this cell (instructors: write it "
+            "into the student notebooks with `daenr-lite make-student --install-source <address>`)."
+        )
+    if subprocess.run([sys.executable, "-m", "pip", "install", "-q", DAENR_LITE_SOURCE]).returncode != 0:
+        raise CourseSetupError(f"pip could not install daenr-lite from {DAENR_LITE_SOURCE} (its message is above); "
+                               "check the address with your instructor.")
 
 # %% tags=["parameters"]
 import os
@@ -51,11 +68,12 @@ DATASET = "simulated"  # or "antolik2016" (real recordings; download and pretrai
 REGION = 3  # the region of Figure 3 and Table 2 (the paper's region 3); Table 1 covers all regions
 OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figures go here
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false, "checksum": "59f7f18c262af306a0f794277a1e1027", "cell_type": "code"} deletable=false editable=false
 import numpy as np
 
 from daenr_lite import plotting, reference, setup
 from daenr_lite.exercises import check_paired_difference
+from daenr_lite.grading import grade
 from daenr_lite.notebook_utils import record_metrics, show_figure, show_markdown
 from daenr_lite.zoo import results
 
@@ -77,20 +95,22 @@ print(f"{len(rows)} models: {len(GRID)} per region and seed, regions {list(REGIO
 # differently. Compare *differences between models*, not absolute values. Each cell is mean ± sd over
 # seeds; `psnr_vs_dae` is the paired difference to the DAE of the same seed, marked "(effect)" when it passes
 # the 2-sd rule (`daenr_lite.stats`).
-
+#
 # ### Coding exercise: the paired comparison (about 7 min)
 #
 # Write `paired_difference(a, b)` for two arrays with one value per seed (model A and model B trained with the
 # same seeds): return the mean of the paired differences `b - a`, their sample standard deviation
 # (`ddof=1`), and whether the difference is an effect by our rule, |mean| > 2 sd.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "paired_difference", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "d67722e6278d4c721a913e8f1f3c9ae7", "cell_type": "code"} deletable=false
 def paired_difference(a, b):
     """Per-seed values of two models -> (mean of b - a, sd of b - a, effect)."""
-    raise NotImplementedError("Exercise: paired_difference")
+    # YOUR CODE HERE
+    raise NotImplementedError()
 
 
-check_paired_difference(paired_difference)
+# %% nbgrader={"grade": true, "grade_id": "check_paired_difference", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false, "checksum": "1c66dcdcfbdfe1fab9c77cb4039999bc", "cell_type": "code"} deletable=false editable=false
+grade(check_paired_difference, paired_difference)
 
 # %%
 table1 = results.table1(rows, REGIONS)
