@@ -69,8 +69,75 @@ def dataset_folder(dest: str | Path | None = None) -> Path:
 
 
 def default_url() -> str:
-    """``$DAENR_DOWNLOAD_URL`` (a mirror) if set, else :data:`DEFAULT_URL`."""
-    return os.environ.get(URL_ENV, "").strip() or DEFAULT_URL
+    """``$DAENR_DOWNLOAD_URL`` (a mirror) if set, else :data:`DEFAULT_URL`.
+
+    Raises DownloadError when the variable is set but blank (a mistyped export would otherwise fall back to
+    the DOI address without saying so).
+    """
+    value = os.environ.get(URL_ENV)
+    if value is None:
+        return DEFAULT_URL
+    if not value.strip():
+        raise DownloadError(
+            f"${URL_ENV} is set but blank; set it to the address of an S1 zip mirror (http(s)://, file:// or a "
+            f"local path), or unset {URL_ENV} to download from the DOI address {DEFAULT_URL}."
+        )
+    return value.strip()
+
+
+def _resolve_url(url: str | None) -> tuple[str, str]:
+    """``(address, origin)``: the address to fetch and ``" (from $DAENR_DOWNLOAD_URL)"`` when the variable
+    chose it (every error then names it as the source), else ``""``."""
+    if url is not None:
+        if not str(url).strip():
+            raise DownloadError(
+                "--url is blank; pass the address of the S1 zip (http(s)://, file:// or a local path), or leave "
+                f"--url out to use ${URL_ENV} or the DOI address {DEFAULT_URL}."
+            )
+        return str(url).strip(), ""
+    chosen = default_url()
+    return chosen, (f" (from ${URL_ENV})" if os.environ.get(URL_ENV) is not None else "")
+
+
+def _fix_hint(origin: str) -> str:
+    """What to change about the address: the variable when it chose it, else the option."""
+    if origin:
+        return (f"Fix or unset {URL_ENV} (unset, the DOI address is used), pass another address with --url URL, "
+                "or download the S1 zip by hand and pass it with --archive PATH")
+    return (f"Pass another address with --url URL (or set {URL_ENV}), or download the S1 zip by hand and pass "
+            "it with --archive PATH")
+
+
+def _local_archive(url: str, origin: str) -> Path | None:
+    """The local file a ``file://`` URL or a plain path names (None for http(s) addresses); DownloadError
+    for a missing file or an unsupported scheme."""
+    import urllib.parse
+    import urllib.request
+
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        return None
+    if scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise DownloadError(
+                f"{url}{origin} names a file on another host ({parts.netloc}); use file:///path on this machine "
+                f"or a local path. {_fix_hint(origin)}."
+            )
+        path = Path(urllib.request.url2pathname(parts.path))
+    elif scheme == "" or (len(scheme) == 1 and os.name == "nt"):  # a plain path (C:\... on Windows)
+        path = Path(url).expanduser()
+    else:
+        raise DownloadError(
+            f"{url}{origin}: {scheme!r} addresses are not supported; use an http(s):// address, a file:// URL or "
+            f"a local path. {_fix_hint(origin)}."
+        )
+    if not path.is_file():
+        raise DownloadError(
+            f"the archive {path}{origin} does not exist{' (it is a folder)' if path.is_dir() else ''}; "
+            f"pass the path of the downloaded S1 zip. {_fix_hint(origin)}."
+        )
+    return path
 
 
 def _process_alive(pid: int) -> bool:
@@ -166,8 +233,9 @@ def _unpack(archive: Path, into: Path) -> None:
         ) from exc
 
 
-def _fetch(url: str, workdir: Path, progress: bool) -> Path:
+def _fetch(url: str, workdir: Path, progress: bool, origin: str = "") -> Path:
     import pooch
+    import requests
 
     logger = pooch.get_logger()  # silence pooch's "use this known_hash" advice: every file is verified below
     level = logger.level
@@ -184,16 +252,21 @@ def _fetch(url: str, workdir: Path, progress: bool) -> Path:
             progressbar=progress,
         )
     except Exception as exc:  # requests/urllib3 raise many types (ConnectionError, ChunkedEncodingError, ...)
+        if isinstance(exc, requests.TooManyRedirects):  # carries the last 30x response: not an HTTP status error
+            raise DownloadError(
+                f"{url}{origin} redirects in a loop (more than {requests.models.DEFAULT_REDIRECT_LIMIT} redirects); "
+                f"the address is not a direct link to the zip (a broken mirror, or a page that needs a login). "
+                f"{_fix_hint(origin)}; any existing copy was left untouched."
+            ) from exc
         status = getattr(getattr(exc, "response", None), "status_code", None)
         if status is not None:
             reason = getattr(exc.response, "reason", "") or ""
             raise DownloadError(
-                f"the server answered HTTP {status}{' ' + reason if reason else ''} for {url}; the address is wrong "
-                f"or the file moved. Pass another address with --url URL (or set {URL_ENV}), or download the S1 "
-                "zip by hand and pass it with --archive PATH; any existing copy was left untouched."
+                f"the server answered HTTP {status}{' ' + reason if reason else ''} for {url}{origin}; the address "
+                f"is wrong or the file moved. {_fix_hint(origin)}; any existing copy was left untouched."
             ) from exc
         raise DownloadError(
-            f"downloading {url} failed ({type(exc).__name__}: {exc}). Check the network connection and run "
+            f"downloading {url}{origin} failed ({type(exc).__name__}: {exc}). Check the network connection and run "
             f"the download again, use a mirror with --url URL (or {URL_ENV}), or download the S1 zip by hand "
             "and pass it with --archive PATH; any existing copy was left untouched."
         ) from exc
@@ -215,7 +288,10 @@ def download_antolik2016(
     Parameters
     ----------
     dest : destination folder (default: daenr-lite's data dir, ``$DAENR_DATA_DIR`` or the user cache).
-    url : address of the S1 zip archive (default: ``$DAENR_DOWNLOAD_URL`` if set, else :data:`DEFAULT_URL`).
+    url : address of the S1 zip archive: ``http(s)://``, or a local copy as a ``file://`` URL or a plain path
+        (installed like ``archive``, never deleted); default: ``$DAENR_DOWNLOAD_URL`` if set, else
+        :data:`DEFAULT_URL`. A blank ``url`` or a set-but-blank variable is an error, and errors about an
+        address the variable chose say so.
     force : download even if a verified copy exists (it is replaced only after the new one verified).
     progress : show a progress bar.
     expected : ``{path relative to Data/: (algorithm, digest)}``; default: the packaged table
@@ -232,7 +308,12 @@ def download_antolik2016(
     ChecksumError : files missing from the archive or not matching their checksums.
     """
     expected = ANTOLIK2016_CHECKSUMS if expected is None else dict(expected)
-    url = url or default_url()
+    origin = ""
+    if archive is None:
+        url, origin = _resolve_url(url)
+        local = _local_archive(url, origin)
+        if local is not None:
+            archive = local
     target = dataset_folder(dest)
     if target.is_dir() and not force and not verify_files(target, expected):
         if progress:
@@ -240,9 +321,9 @@ def download_antolik2016(
         return target
     workdir = _make_workdir(target)
     try:
-        source = str(archive) if archive is not None else url
+        source = str(archive) if archive is not None else f"{url}{origin}"
         if archive is None:
-            zip_path = _fetch(url, workdir, progress)
+            zip_path = _fetch(url, workdir, progress, origin)
         else:
             zip_path = Path(archive).expanduser()
             if not zip_path.is_file():

@@ -27,7 +27,8 @@ def build_parser(prog: str = "python -m daenr_lite.download") -> argparse.Argume
     parser.add_argument("--quiet", action="store_true", help="no progress bar or messages")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--url", default=None,
-                        help=f"archive address, e.g. a mirror (default: ${URL_ENV} if set, else {DEFAULT_URL})")
+                        help=f"archive address: a mirror's http(s)://, or a local copy as file:// or a path "
+                        f"(default: ${URL_ENV} if set, else {DEFAULT_URL})")
     source.add_argument("--archive", default=None, help="use an S1 zip you downloaded by hand instead of downloading")
     return parser
 
