@@ -78,8 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="target folder (default: the daenr-lite data folder, DAENR_DATA_DIR)")
     source = download.add_mutually_exclusive_group()
     source.add_argument("--url", default=None,
-                        help="address of the S1 zip, e.g. a mirror (default: $DAENR_DOWNLOAD_URL if set, "
-                        "else the paper's DOI address)")
+                        help="address of the S1 zip: a mirror's http(s)://, or a local copy as file:// or a path "
+                        "(default: $DAENR_DOWNLOAD_URL if set, else the paper's DOI address)")
     source.add_argument("--archive", type=Path, default=None,
                         help="install from an S1 zip you downloaded by hand instead of downloading")
     download.add_argument("--force", action="store_true", help="download again even if a verified copy exists")
