@@ -114,15 +114,26 @@ def build(zoo: Path | None = None, dataset: str = "simulated") -> tuple[str, str
     report = "\n".join(parts)
     short = "\n".join([
         BEGIN,
-        f"Converged models, {dataset} data, seeds {seeds}, mean ± sd over seeds; from the shipped manifest. "
-        "`verdict`: on the continuous `measure`; `count`: the paper's significance count (saturated: no room to show "
-        f"the claim). With {rule.n_seeds} seeds the effect rule has a false-positive rate of "
-        f"{rule.false_positive_rate:.3f} and power {rule.power[1.0]:.2f} / {rule.power[2.0]:.2f} at 1 / 2 sd. Full "
-        "tables, evidence, caveats and the number of tests: [docs/results.md](docs/results.md).\n",
-        format_markdown(verdicts, ["claim", "region", "measure", "verdict", "count"]),
+        f"Converged models, {dataset} data, seeds {seeds}, from the shipped manifest; verdicts on a continuous "
+        "measure, with the paper's significance count (saturated: it had no room to show the claim). With "
+        f"{rule.n_seeds} seeds the rule's false-positive rate is {rule.false_positive_rate:.3f}, its power "
+        f"{rule.power[1.0]:.2f} / {rule.power[2.0]:.2f} at 1 / 2 sd. Details: [docs/results.md](docs/results.md).\n",
+        _pivot(verdicts, regions),
         END,
     ])
     return report, short
+
+
+def _pivot(verdicts: list[dict], regions: list[int]) -> str:
+    """README's compact verdict table: one row per claim (and measure), one column per region."""
+    claims: dict[str, dict[int, str]] = {}
+    for v in verdicts:
+        cell = v["verdict"] + ("" if v["count"] == "-" else f" (count: {v['count']})")
+        claims.setdefault(f"{v['claim']} [{v['measure']}]", {})[v["region"]] = cell
+    lines = ["| claim [measure] | " + " | ".join(f"region {r}" for r in regions) + " |", "|---" * (len(regions) + 1) + "|"]
+    for claim, cells in claims.items():
+        lines.append(f"| {claim} | " + " | ".join(cells.get(r, "") for r in regions) + " |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -124,13 +124,21 @@ def _store(folder, cells, extra=()):
 
     from daenr_lite.zoo.recipe import Recipe
 
+    from daenr_lite.zoo import store
+
+    def entry(recipe, psnr):
+        value = {"key": recipe.key(), "recipe": recipe.to_dict(), "metrics": {"psnr": psnr, "ssim": 0.7, "mse": 0.01}}
+        if hasattr(store, "record_sha256"):  # entries are sealed where the store verifies them
+            value["record_sha256"] = store.record_sha256(value)
+        return value
+
     models = {}
     for data_seed, seed, gain in cells:
         for model, psnr in (("dae", 20.0 + data_seed), ("dae_nr_1", 20.0 + data_seed + gain)):
             recipe = Recipe(model, "simulated", 1, data_seed=data_seed, seed=seed)
-            models[recipe.key()] = {"recipe": recipe.to_dict(), "metrics": {"psnr": psnr, "ssim": 0.7, "mse": 0.01}}
+            models[recipe.key()] = entry(recipe, psnr)
     for recipe, psnr in extra:
-        models[recipe.key()] = {"recipe": recipe.to_dict(), "metrics": {"psnr": psnr, "ssim": 0.7, "mse": 0.01}}
+        models[recipe.key()] = entry(recipe, psnr)
     (folder / "manifest.json").write_text(json.dumps({"format": "daenr-lite-store", "models": models}))
     return folder
 

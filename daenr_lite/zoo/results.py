@@ -276,8 +276,8 @@ def claim_verdicts(rows: Sequence[dict[str, Any]], regions: Sequence[int] = (1, 
             if comp is not None:
                 tests.append(comp)
                 evidence.append(f"DAE-NR_{layer} - DAE: {_pm(comp, 2)} dB (paper {claimed:+.2f})")
-        out.append({"claim": "DAE-NR_i reconstructs better than the DAE (PSNR)", "region": region,
-                    "measure": "PSNR (dB)", "verdict": _combine(verdicts), "count": "-",
+        out.append({"claim": "DAE-NR_i reconstructs better than the DAE", "region": region,
+                    "measure": "PSNR", "verdict": _combine(verdicts), "count": "-",
                     "evidence": "; ".join(evidence), "caveat": "", "tests": tests})
         # claim: DAE-NR_i predicts the neurons better than the DAE (probe on the same layer)
         evidence, verdicts, counts, count_evidence, tests = [], [], [], [], []
@@ -332,7 +332,7 @@ def claim_verdicts(rows: Sequence[dict[str, Any]], regions: Sequence[int] = (1, 
                 evidence.append(f"{row['model']}: {_pm(comp, 2)} dB (paper {claimed:+.2f})")
         sizes = ", ".join(f"{row['model']} {row['n_neurons_NO'][0]:.0f}" for row in t2)
         out.append({"claim": "Table 2: training on significant (YES) neurons reconstructs better than on NO",
-                    "region": reference.TABLE2_REGION, "measure": "PSNR (dB)", "verdict": _combine(verdicts),
+                    "region": reference.TABLE2_REGION, "measure": "PSNR", "verdict": _combine(verdicts),
                     "count": "-", "evidence": "YES - NO: " + "; ".join(evidence),
                     "caveat": f"the groups differ in size (NO: {sizes} neurons, mean over seeds); the loss is "
                               "summed over neurons, so a small NO group is nearly a plain DAE", "tests": tests})
