@@ -48,7 +48,7 @@ def load_dataset(
         For "antolik2016" it may also be a folder containing ``Data/`` (e.g. ``../shared/data/antolik2016_partial``).
     seed : simulation seed (ignored for real data).
     **kwargs : "simulated": ``cache=True``, ``image_size=(31, 31)``, ``n_neurons``, ``n_train``, ``n_test``,
-        ``n_repeats`` (override the layout); "antolik2016": ``verify=True`` (check SHA-256 checksums).
+        ``n_repeats`` (override the layout), ``generator="1"`` (or ``"2"``, :mod:`daenr_lite.data.generator_v2`); "antolik2016": ``verify=True`` (check SHA-256 checksums).
 
     Returns
     -------
@@ -72,7 +72,7 @@ def load_dataset(
             raise DatasetError(f"unknown region {region!r} for {key!r}; choose one of {list(regions)}.")
         region = int(region)
     if key == "simulated":
-        allowed = {"cache", "image_size", "n_neurons", "n_train", "n_test", "n_repeats"}
+        allowed = {"cache", "image_size", "n_neurons", "n_train", "n_test", "n_repeats", "generator"}
         _check_kwargs(key, kwargs, allowed)
         from .simulated import load_simulated
 

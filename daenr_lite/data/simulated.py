@@ -12,6 +12,11 @@ Pipeline (all seeded by ``(seed, region)``):
 2. neurons — :mod:`daenr_lite.data.neurons`: simple and complex Gabor cells, noise-free rates.
 3. noise — :mod:`daenr_lite.data.noise`: zero-inflated gamma single trials.
 
+That is generator v1, the default. ``generator="2"`` (:mod:`daenr_lite.data.generator_v2`) adds shared
+trial-to-trial variability, heterogeneous reliability, two-subunit receptive fields, divisive normalization,
+a large-field oriented contrast response and test images with the real contrast and spectrum, calibrated on
+the statistics of :mod:`daenr_lite.data.realism` (:data:`~daenr_lite.data.calibration.CALIBRATED_V2`).
+
 Results are cached as ``<data_dir>/simulated/region{r}_seed{s}_<key>.npz`` where ``key`` hashes the
 generator version, the source of the generator modules, the calibrated parameters and the options, so
 any change to the generator invalidates old files. Each file also stores ``content_sha256``, a SHA-256
@@ -30,17 +35,21 @@ from typing import Any
 
 import numpy as np
 
+from . import generator_v2 as _v2
 from . import images as _images
 from . import neurons as _neurons
 from . import noise as _noise
+from . import realism as _realism
 from .._atomic import atomic_write
-from .calibration import CALIBRATED, RegionParams
+from .calibration import CALIBRATED, CALIBRATED_V2, RegionParams
 from .dataset import DatasetError, GroundTruth, NeuralDataset
 
-__all__ = ["GENERATOR_VERSION", "REGION_LAYOUTS", "region_layout", "simulate_region", "load_simulated", "cache_path"]
+__all__ = ["GENERATOR_VERSION", "GENERATOR_VERSIONS", "check_generator", "REGION_LAYOUTS", "region_layout", "simulate_region", "load_simulated", "cache_path"]
 
 #: bump when the generator changes in a way the source hash would not catch
 GENERATOR_VERSION = "1"
+#: the generators ``simulate_region`` / ``load_simulated`` know (``generator=``); "1" is the default
+GENERATOR_VERSIONS: tuple[str, ...] = ("1", "2")
 
 #: per region: neurons, training images, test repeats (test images: 50), as in the recordings
 REGION_LAYOUTS: dict[int, dict[str, int]] = {
@@ -50,6 +59,17 @@ REGION_LAYOUTS: dict[int, dict[str, int]] = {
 }
 #: regions recorded in the same animal share their test images
 _ANIMAL = {1: 0, 2: 0, 3: 1}
+
+
+def check_generator(generator: Any) -> str:
+    """The generator version as a string (``1`` / ``"1"`` / ``"2"``); a clear error for anything else."""
+    text = str(generator).strip()
+    if isinstance(generator, bool) or text not in GENERATOR_VERSIONS:
+        raise DatasetError(
+            f"unknown simulated-data generator {generator!r}; choose one of {', '.join(GENERATOR_VERSIONS)} "
+            '(generator="1" is the default, "2" the realism-calibrated one).'
+        )
+    return text
 
 
 def region_layout(region: int) -> dict[str, int]:
@@ -129,7 +149,8 @@ def simulate_region(
     n_train: int | None = None,
     n_test: int | None = None,
     n_repeats: int | None = None,
-    params: RegionParams | None = None,
+    params: RegionParams | _v2.V2Params | None = None,
+    generator: str = GENERATOR_VERSION,
 ) -> NeuralDataset:
     """Generate one simulated region (no caching; see :func:`load_simulated`).
 
@@ -139,17 +160,21 @@ def simulate_region(
     seed : same seed -> identical arrays.
     image_size : int or (H, W); 31 like the recordings.
     n_neurons, n_train, n_test, n_repeats : override the region's layout (e.g. smaller for tests).
-    params : override the calibrated :class:`RegionParams`.
+    params : override the calibrated :class:`RegionParams` (generator "2": :class:`~daenr_lite.data.generator_v2.V2Params`).
+    generator : "1" (default) or "2" (:mod:`daenr_lite.data.generator_v2`).
 
     Returns
     -------
     NeuralDataset with ``ground_truth`` and ``info["patch_boxes"]`` / ``info["photos"]``.
     """
+    generator = check_generator(generator)
     shape = _image_shape(image_size)
     layout = region_layout(region)
     n_repeats = layout["n_repeats"] if n_repeats is None else int(n_repeats)
     if n_repeats < 1:
         raise DatasetError(f"n_repeats must be >= 1, got {n_repeats}.")
+    if generator == "2":
+        return _simulate_region_v2(region, seed, shape, n_neurons, n_train, n_test, n_repeats, params)
     params = CALIBRATED[region] if params is None else params
     truth = simulate_noise_free(
         region, seed, shape, (params.log_mean_rate_mean, params.log_mean_rate_sd), n_neurons, n_train, n_test
@@ -186,20 +211,80 @@ def simulate_region(
     )
 
 
+def _simulate_region_v2(
+    region: int,
+    seed: int,
+    shape: tuple[int, int],
+    n_neurons: int | None,
+    n_train: int | None,
+    n_test: int | None,
+    n_repeats: int,
+    params: Any,
+) -> NeuralDataset:
+    """Generator v2 (:mod:`daenr_lite.data.generator_v2`) behind :func:`simulate_region`."""
+    layout = region_layout(region)
+    params = CALIBRATED_V2[region] if params is None else params
+    if not isinstance(params, _v2.V2Params):
+        raise DatasetError(f"generator 2 needs V2Params, got {type(params).__name__}; pass params=None for the calibrated ones.")
+    sizes = {
+        "n_neurons": layout["n_neurons"] if n_neurons is None else int(n_neurons),
+        "n_train": layout["n_train"] if n_train is None else int(n_train),
+        "n_test": layout["n_test"] if n_test is None else int(n_test),
+    }
+    for label, value in sizes.items():
+        if value < 1:
+            raise DatasetError(f"{label} must be >= 1, got {value}.")
+    parts = _v2.simulate_parts(region, seed, _ANIMAL[region], shape, sizes["n_neurons"], sizes["n_train"], sizes["n_test"], params)
+    draws = _v2.draws_for(
+        region, seed, (sizes["n_train"], sizes["n_neurons"]), (n_repeats, sizes["n_test"], sizes["n_neurons"])
+    )
+    out = _v2.responses(parts, draws, params)
+    pop, extras = parts["population"], parts["extras"]
+    truth_params = {k: np.asarray(v) for k, v in pop.params().items()}
+    truth_params.update(_v2.extra_params(extras, params))
+    ground_truth = GroundTruth(
+        train_rates=out["train_rates"].astype(np.float32),
+        test_rates=out["test_rates"].astype(np.float32),
+        filters=_neurons.gabor_filters(pop, shape).astype(np.float32),
+        params=truth_params,
+    )
+    return NeuralDataset.from_arrays(
+        parts["train_images"],
+        out["train_responses"],
+        parts["test_images"],
+        out["test_responses"],
+        region=region,
+        source="simulated",
+        name=f"simulated-region{region}",
+        ground_truth=ground_truth,
+        info={
+            "seed": int(seed),
+            "params": params.as_dict(),
+            "photos": list(parts["train"].photos),
+            "train_patch_boxes": parts["train"].boxes,
+            "test_patch_boxes": parts["test"].boxes,
+            "generator_version": "2",
+        },
+    )
+
+
 # ---------------------------------------------------------------------------------------------- cache
-def _source_digest() -> str:
+def _source_digest(generator: str = GENERATOR_VERSION) -> str:
     digest = hashlib.sha256()
-    for module in (_images, _neurons, _noise):
+    modules = (_images, _neurons, _noise) if generator == "1" else (_images, _neurons, _noise, _v2, _realism)
+    for module in modules:
         digest.update(Path(module.__file__).read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()
 
 
-def _cache_key(region: int, seed: int, options: dict[str, Any], params: RegionParams) -> str:
+def _cache_key(
+    region: int, seed: int, options: dict[str, Any], params: Any, generator: str = GENERATOR_VERSION
+) -> str:
     payload = json.dumps(
         {
-            "version": GENERATOR_VERSION,
-            "source": _source_digest(),
+            "version": GENERATOR_VERSION if generator == "1" else generator,
+            "source": _source_digest(generator),
             "numpy": np.__version__.split(".")[0],
             "region": region,
             "seed": seed,
@@ -258,7 +343,7 @@ def _save(path: Path, dataset: NeuralDataset, key: str) -> None:
     atomic_write(path, lambda handle: np.savez(handle, **arrays))  # umask-respecting, never half-written
 
 
-def _load(path: Path, key: str, region: int, seed: int) -> NeuralDataset:
+def _load(path: Path, key: str, region: int, seed: int, generator: str = GENERATOR_VERSION) -> NeuralDataset:
     with np.load(path, allow_pickle=False) as z:
         if str(z["cache_key"]) != key:
             raise ValueError("cache key mismatch")
@@ -284,7 +369,7 @@ def _load(path: Path, key: str, region: int, seed: int) -> NeuralDataset:
             "photos": [str(p) for p in data["photos"]],
             "train_patch_boxes": data["train_patch_boxes"],
             "test_patch_boxes": data["test_patch_boxes"],
-            "generator_version": GENERATOR_VERSION,
+            "generator_version": generator,
         },
     )
 
@@ -299,8 +384,13 @@ def load_simulated(
     n_train: int | None = None,
     n_test: int | None = None,
     n_repeats: int | None = None,
+    generator: str = GENERATOR_VERSION,
 ) -> NeuralDataset:
-    """:func:`simulate_region`, cached on disk under ``<data_dir>/simulated/`` (``cache=False`` bypasses)."""
+    """:func:`simulate_region`, cached on disk under ``<data_dir>/simulated/`` (``cache=False`` bypasses).
+
+    generator : "1" (default) or "2" (:mod:`daenr_lite.data.generator_v2`); each has its own cache files.
+    """
+    generator = check_generator(generator)
     region_layout(region)
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise DatasetError(f"seed must be a non-negative int, got {seed!r}.")
@@ -314,18 +404,18 @@ def load_simulated(
     }
 
     def generate() -> NeuralDataset:
-        return simulate_region(region, seed, image_size, n_neurons, n_train, n_test, n_repeats)
+        return simulate_region(region, seed, image_size, n_neurons, n_train, n_test, n_repeats, generator=generator)
 
     if not cache:
         return generate()
     from .paths import resolve_data_dir
 
-    params = CALIBRATED[region]
-    key = _cache_key(region, seed, options, params)
+    params = CALIBRATED[region] if generator == "1" else CALIBRATED_V2[region]
+    key = _cache_key(region, seed, options, params, generator)
     path = cache_path(resolve_data_dir(data_dir), region, seed, key)
     if path.exists():
         try:
-            dataset = _load(path, key, region, seed)
+            dataset = _load(path, key, region, seed, generator)
             dataset.info["cache_file"] = str(path)
             return dataset
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:  # DatasetError is a ValueError
