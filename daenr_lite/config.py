@@ -35,6 +35,9 @@ __all__ = [
     "THREADS_ENV",
     "MAX_AUTO_THREADS",
     "RUNNER_KERNEL_THREADS",
+    "DEFAULT_GENERATOR",
+    "GENERATOR_ENV",
+    "simulated_generator",
 ]
 
 #: environment variable that sets torch's CPU thread count for daenr-lite (see :mod:`daenr_lite.threads`)
@@ -46,6 +49,28 @@ MAX_AUTO_THREADS = 4
 #: torch threads per notebook kernel when ``daenr-lite run-notebooks`` executes the series (unless
 #: ``DAENR_THREADS`` is set): one thread cannot oversubscribe a busy machine (``benchmarks/bench_threads.py``).
 RUNNER_KERNEL_THREADS = 1
+
+#: the simulated-data generator of every recipe that does not name one (:mod:`daenr_lite.data.simulated`):
+#: "1" (the shipped zoo's) or "2" (:mod:`daenr_lite.data.generator_v2`, calibrated on the realism statistics).
+#: A recipe's store key names the generator only when it is not "1", so the v1 zoo's keys stay valid.
+DEFAULT_GENERATOR = "1"
+#: environment variable that overrides :data:`DEFAULT_GENERATOR` (e.g. ``DAENR_GENERATOR=2 daenr-lite pretrain``)
+GENERATOR_ENV = "DAENR_GENERATOR"
+
+
+def simulated_generator(value: Any = None) -> str:
+    """The generator version: ``value`` if given, else ``$DAENR_GENERATOR``, else :data:`DEFAULT_GENERATOR`.
+
+    Raises ``ValueError`` naming the valid versions ("1", "2") for anything else.
+    """
+    from_env = value is None or (isinstance(value, str) and not value.strip())
+    if from_env:
+        value = os.environ.get(GENERATOR_ENV, "").strip() or DEFAULT_GENERATOR
+    text = str(value).strip()
+    if isinstance(value, bool) or text not in ("1", "2"):
+        source = f" (from ${GENERATOR_ENV})" if from_env else ""
+        raise ValueError(f"unknown simulated-data generator {value!r}{source}; choose 1 or 2.")
+    return text
 
 _C = TypeVar("_C", bound="_ConfigMixin")
 
