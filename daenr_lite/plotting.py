@@ -78,22 +78,33 @@ def _blank(ax) -> None:
     ax.set_yticks([])
 
 
+def _pixel_colorbar(fig: Any, image: Any, axes: Sequence[Any]) -> None:
+    """The grey scale of image panels (pixel values 0 = black .. 1 = white), once for all ``axes``."""
+    if image is not None:
+        bar = fig.colorbar(image, ax=list(axes), fraction=0.02, pad=0.01, ticks=[0, 0.5, 1])
+        bar.set_label("pixel value", fontsize=7)
+        bar.ax.tick_params(labelsize=7)
+
+
 # ------------------------------------------------------------------------------------------- data
 def plot_images(images: Any, n: int = 16, ncols: int = 8, titles: Sequence[str] | None = None,
                 title: str | None = None):
-    """A grid of the first ``n`` images ``(N, 1, H, W)`` or ``(N, H, W)`` with pixel values in [0, 1]."""
+    """A grid of the first ``n`` images ``(N, 1, H, W)`` or ``(N, H, W)`` with pixel values in [0, 1], and the
+    grey scale's colour bar."""
     imgs = _images("images", images)[:n]
     ncols = max(1, min(ncols, len(imgs)))
     nrows = int(np.ceil(len(imgs) / ncols))
-    fig = _figure(1.3 * ncols, 1.3 * nrows + (0.4 if title else 0))
+    fig = _figure(1.3 * ncols + 0.7, 1.3 * nrows + (0.4 if title else 0))
     axes = fig.subplots(nrows, ncols, squeeze=False)
+    shown = None
     for i, ax in enumerate(axes.flat):
         _blank(ax)
         if i < len(imgs):
-            ax.imshow(imgs[i], cmap="gray", vmin=0, vmax=1)
+            shown = ax.imshow(imgs[i], cmap="gray", vmin=0, vmax=1)
             ax.set_title(titles[i] if titles is not None else f"image {i}", fontsize=8)
         else:
             ax.axis("off")
+    _pixel_colorbar(fig, shown, list(axes.flat))
     if title:
         fig.suptitle(title)
     return fig
@@ -124,20 +135,26 @@ def plot_response_distribution(responses: Any, title: str = "Responses to the tr
 def plot_repeats(test_responses: Any, neuron: int = 0, n_images: int = 20, ax: Any = None):
     """One neuron's responses to the first ``n_images`` test images on every repeat, with the mean.
 
-    test_responses : (repeats, images, neurons).
+    test_responses : (repeats, images, neurons). The title says how many of the test images are shown; the
+    x axis is the test image's index (integer ticks).
     """
+    from matplotlib.ticker import MaxNLocator
+
     resp = _array("test_responses", test_responses, (3,))
     if not 0 <= neuron < resp.shape[2]:
         raise ValueError(f"neuron {neuron} is out of range; the data has {resp.shape[2]} neurons (0..{resp.shape[2] - 1}).")
     trials = resp[:, :n_images, neuron]
-    x = np.arange(trials.shape[1])
+    shown, total = trials.shape[1], resp.shape[1]
+    x = np.arange(shown)
     fig, ax = _axes(ax, 8, 3.2)
     for r in range(trials.shape[0]):
         ax.plot(x, trials[r], "o", color="0.6", ms=3, label="single trials" if r == 0 else None)
     ax.plot(x, trials.mean(0), "-", color="tab:red", lw=2, label=f"mean of {trials.shape[0]} repeats")
-    ax.set_xlabel("test image")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("test image (index)")
     ax.set_ylabel("response (a.u.)")
-    ax.set_title(f"neuron {neuron}: the same image gives different responses on each repeat")
+    which = f"all {total} test images" if shown == total else f"the first {shown} of the {total} test images"
+    ax.set_title(f"neuron {neuron}, {which}: the same image gives different responses on each repeat", fontsize=10)
     ax.legend(loc="upper right", fontsize=8)
     return fig
 
@@ -156,21 +173,34 @@ def plot_reliability(oracle: Any, title: str = "How repeatable is each neuron?",
 
 
 def plot_receptive_fields(filters: Any, n: int = 16, ncols: int = 8, labels: Sequence[str] | None = None,
-                          title: str = "Receptive fields"):
-    """Signed spatial filters ``(neurons, H, W)`` on a symmetric blue-white-red scale (white = 0)."""
+                          title: str = "Receptive fields", shared_scale: bool = True):
+    """Signed spatial filters ``(neurons, H, W)`` on a symmetric blue-white-red scale (white = 0), with its
+    colour scale.
+
+    shared_scale : one scale for every panel, ± the largest ``|weight|`` shown (amplitudes compare across
+        neurons); ``False`` scales each panel to its own largest ``|weight|`` (shapes of weak filters are
+        easier to see) and the colour bar then reads "weight / that filter's max |weight|".
+    """
     rf = _array("filters", filters, (3,))[:n]
     ncols = max(1, min(ncols, len(rf)))
     nrows = int(np.ceil(len(rf) / ncols))
-    fig = _figure(1.3 * ncols, 1.35 * nrows + 0.4)
+    fig = _figure(1.3 * ncols + 0.9, 1.35 * nrows + 0.4)
     axes = fig.subplots(nrows, ncols, squeeze=False)
+    shared = float(np.abs(rf).max()) or 1.0
+    image = None
     for i, ax in enumerate(axes.flat):
         _blank(ax)
         if i < len(rf):
-            lim = np.abs(rf[i]).max() or 1.0
-            ax.imshow(rf[i], cmap="RdBu_r", vmin=-lim, vmax=lim)
+            lim = shared if shared_scale else (float(np.abs(rf[i]).max()) or 1.0)
+            image = ax.imshow(rf[i] / (1.0 if shared_scale else lim), cmap="RdBu_r",
+                              vmin=-(lim if shared_scale else 1.0), vmax=lim if shared_scale else 1.0)
             ax.set_title(labels[i] if labels is not None else f"neuron {i}", fontsize=8)
         else:
             ax.axis("off")
+    if image is not None:
+        bar = fig.colorbar(image, ax=list(axes.flat), fraction=0.02, pad=0.01)
+        bar.set_label("filter weight (red: light, blue: dark)" if shared_scale
+                      else "weight / that filter's max |weight|", fontsize=8)
     fig.suptitle(title)
     return fig
 
@@ -188,15 +218,17 @@ def plot_reconstructions(originals: Any, reconstructions: Any | Mapping[str, Any
     for name, rec in rows.items():
         if rec.shape != orig.shape:
             raise ValueError(f"reconstructions[{name!r}] has shape {rec.shape} but originals {orig.shape}; pass matching images.")
-    fig = _figure(1.25 * len(orig) + 1.2, 1.35 * (len(rows) + 1) + 0.4)
+    fig = _figure(1.25 * len(orig) + 1.9, 1.35 * (len(rows) + 1) + 0.4)
     axes = fig.subplots(len(rows) + 1, len(orig), squeeze=False)
+    shown = None
     for j in range(len(orig)):
         for i, (label, data) in enumerate([("original", orig)] + list(rows.items())):
             ax = axes[i, j]
-            ax.imshow(data[j], cmap="gray", vmin=0, vmax=1)
+            shown = ax.imshow(data[j], cmap="gray", vmin=0, vmax=1)
             _blank(ax)
             if j == 0:
                 ax.set_ylabel(label, fontsize=9)
+    _pixel_colorbar(fig, shown, list(axes.flat))
     fig.suptitle(title)
     return fig
 
@@ -300,16 +332,21 @@ def plot_predicted_vs_recorded(predicted: Any, recorded: Any, neurons: Sequence[
 def plot_readout_masks(masks: Any, true_filters: Any | None = None, n: int = 8,
                        labels: Sequence[Any] | None = None,
                        title: str = "Learned readout masks (where each neuron looks)",
-                       image_shape: Sequence[int] | None = None):
+                       image_shape: Sequence[int] | None = None, levels: Sequence[float] = (0.5, 0.8)):
     """Each neuron's learned spatial mask ``(neurons, h, w)``, drawn on the image's pixel grid.
 
     The readout's map is smaller than the image ("valid" convolutions): unit ``(y, x)`` is centred on image
     pixel ``(y + dy, x + dx)`` with ``dy = (H - h) / 2``, ``dx = (W - w) / 2``, so the mask is placed there and
-    both panels share the image's extent. With ``true_filters (neurons, H, W)`` the top row shows the
-    ground-truth receptive field's envelope ``|filter|`` (grey) with the mask's contours on top (50 % and 80 %
-    of its maximum). ``labels`` name the neurons (default: their position); ``image_shape`` (H, W) is needed
-    only without ``true_filters``.
+    both panels share the image's extent. Each mask is drawn relative to its own peak ``max |mask|`` (colour
+    bar "mask / its peak"; a signed mask on a blue-white-red scale). With ``true_filters (neurons, H, W)`` the
+    top row shows the ground-truth receptive field's envelope ``|filter|`` relative to its peak (grey, with
+    its colour bar) and the mask's contours on top at ``levels`` (default 50 % and 80 %) of the mask's peak,
+    named in the legend and marked on the mask's colour bar. ``labels`` name the neurons (default: their
+    position); ``image_shape`` (H, W) is needed only without ``true_filters``.
     """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Rectangle
+
     m = _array("masks", masks, (3,))[:n]
     truth = None if true_filters is None else np.abs(_array("true_filters", true_filters, (3,))[:n])
     if truth is not None:
@@ -320,34 +357,50 @@ def plot_readout_masks(masks: Any, true_filters: Any | None = None, n: int = 8,
         height, width = m.shape[1:]
     dy, dx = (height - m.shape[1]) / 2, (width - m.shape[2]) / 2
     extent = (dx - 0.5, dx + m.shape[2] - 0.5, dy + m.shape[1] - 0.5, dy - 0.5)
+    levels = sorted(float(v) for v in levels)
+    colours = ["tab:orange", "tab:red", "tab:green", "tab:cyan"][: len(levels)] or ["tab:red"]
+    signed = bool((m < 0).any())
+    peaks = np.abs(m).reshape(len(m), -1).max(1)
+    relative = m / np.where(peaks > 0, peaks, 1.0)[:, None, None]
     rows = 1 if truth is None else 2
-    fig = _figure(1.35 * len(m) + 1.2, 1.45 * rows + 0.6)
+    fig = _figure(1.35 * len(m) + 2.2, 1.45 * rows + 0.9)
     axes = fig.subplots(rows, len(m), squeeze=False)
+    truth_image = mask_image = None
     for j in range(len(m)):
         name = f"neuron {labels[j] if labels is not None else j}"
         if truth is not None:
             ax = axes[0, j]
-            ax.imshow(truth[j], cmap="gray_r")
-            peak = float(m[j].max())
-            if peak > 0:
+            top = float(truth[j].max()) or 1.0
+            truth_image = ax.imshow(truth[j] / top, cmap="gray_r", vmin=0, vmax=1)
+            if peaks[j] > 0 and levels:
                 ys = np.arange(m.shape[1]) + dy
                 xs = np.arange(m.shape[2]) + dx
-                ax.contour(xs, ys, m[j], levels=[0.5 * peak, 0.8 * peak], colors=["tab:orange", "tab:red"], linewidths=1)
+                ax.contour(xs, ys, relative[j], levels=levels, colors=colours, linewidths=1)
             ax.set_title(name, fontsize=8)
             _blank(ax)
         ax = axes[rows - 1, j]
-        ax.imshow(m[j], cmap="magma", extent=extent)
+        mask_image = ax.imshow(relative[j], cmap="RdBu_r" if signed else "magma", extent=extent,
+                               vmin=-1.0 if signed else 0.0, vmax=1.0)
         ax.set_xlim(-0.5, width - 0.5)
         ax.set_ylim(height - 0.5, -0.5)
-        ax.add_patch(__import__("matplotlib.patches", fromlist=["Rectangle"]).Rectangle(
-            (extent[0], extent[3]), m.shape[2], m.shape[1], fill=False, ec="0.6", lw=0.6, ls=":"))
+        ax.add_patch(Rectangle((extent[0], extent[3]), m.shape[2], m.shape[1], fill=False, ec="0.6", lw=0.6, ls=":"))
         if truth is None:
             ax.set_title(name, fontsize=8)
         _blank(ax)
     if truth is not None:
         axes[0, 0].set_ylabel("true |RF| +\nmask contours", fontsize=8)
+        bar = fig.colorbar(truth_image, ax=list(axes[0]), fraction=0.02, pad=0.01)
+        bar.set_label("|true RF| / its peak", fontsize=7)
+        handles = [Line2D([], [], color=c, lw=1.5) for c in colours]
+        fig.legend(handles, [f"mask contour at {100 * v:.0f} % of its peak" for v in levels], fontsize=7,
+                   loc="outside lower center", ncols=len(levels), frameon=False)
     axes[rows - 1, 0].set_ylabel("learned mask\n(image grid)", fontsize=8)
-    fig.suptitle(title)
+    bar = fig.colorbar(mask_image, ax=list(axes[rows - 1]), fraction=0.02, pad=0.01)
+    bar.set_label("mask / its peak", fontsize=7)
+    if truth is not None and levels:
+        bar.add_lines(levels, colours, [3.0] * len(levels))
+    contours = ", ".join(f"{100 * v:.0f} %" for v in levels)
+    fig.suptitle(title + (f" (contours: mask at {contours} of its peak)" if truth is not None and levels else ""))
     return fig
 
 
@@ -464,13 +517,17 @@ def plot_model_schematic(mapping_layer: int = 2, title: str = "The three models 
     arrow(ax, (3.15, 2.4), (3.5, 2.4))
     ax.text(x_i, 1.5 + heights[mapping_layer] / 2 + 0.05, "mapping\nlayer", ha="center", va="bottom",
             fontsize=7, color="#e6550d")
+    fig.legend([Rectangle((0, 0), 1, 1, fc=blue, ec="0.3"), Rectangle((0, 0), 1, 1, fc=orange, ec="0.3")],
+               ["trained on the image (MSE)", "trained on the neural responses (Poisson)"], fontsize=8,
+               loc="outside lower center", ncols=2, frameon=False)
     fig.suptitle(title)
     return fig
 
 
 def plot_seed_comparison(values: Mapping[str, Sequence[float]], baseline: str | None = None,
                          metric: str = "PSNR (dB)", title: str | None = None,
-                         paper_differences: Mapping[str, float] | None = None):
+                         paper_differences: Mapping[str, float] | None = None,
+                         chance: float | None = None, chance_label: str | None = None):
     """Seed spread of one metric per model, and each model's paired difference to ``baseline``.
 
     values : ``{model: [value per seed]}``, every model with the same seeds in the same order.
@@ -480,6 +537,8 @@ def plot_seed_comparison(values: Mapping[str, Sequence[float]], baseline: str | 
     Left: bars from 0 at the mean with ± 1 sd error bars and one dot per seed (the axis starts at 0, so
     bar heights compare honestly). Right: per seed, model minus baseline (dots), mean ± 2 sd of the paired
     differences (the effect rule of :mod:`daenr_lite.stats`: an effect when the error bar misses 0).
+    chance : optional value expected by chance (e.g. ``0.05 * n_neurons`` false positives for a count of
+        neurons significant at p <= 0.05), drawn as a dotted line on the left panel with ``chance_label``.
     """
     if not values:
         raise ValueError("values is empty; pass {model: [value per seed]}.")
@@ -500,10 +559,15 @@ def plot_seed_comparison(values: Mapping[str, Sequence[float]], baseline: str | 
     ax.bar(x, means, 0.6, yerr=sds, capsize=4, color="tab:blue", alpha=0.6, label="mean ± sd over seeds")
     for i, k in enumerate(names):
         ax.plot(np.full(arrays[k].size, x[i]) + np.linspace(-0.12, 0.12, arrays[k].size), arrays[k], "k.", ms=5)
+    if chance is not None and np.isfinite(chance):
+        ax.axhline(chance, color="tab:red", ls=":", lw=1.5,
+                   label=chance_label or f"expected by chance ({chance:.3g})")
     ax.set_xticks(x, names, rotation=30, ha="right")
     ax.set_ylabel(metric)
     ax.set_ylim(0, max(means + sds) * 1.12 if np.all(np.isfinite(means + sds)) and max(means + sds) > 0 else None)
     ax.set_title(f"{metric}: {n_seeds.pop()} seed(s), dots = seeds", fontsize=9)
+    if chance is not None:
+        ax.legend(fontsize=7, loc="best")
     if panels == 2:
         ax = axes[1]
         others = [k for k in names if k != baseline]
@@ -527,34 +591,76 @@ def plot_seed_comparison(values: Mapping[str, Sequence[float]], baseline: str | 
     return fig
 
 
-def plot_paper_comparison(ours: Mapping[Any, Mapping[str, float]], paper: Mapping[Any, Mapping[str, float]],
+def _seed_values(value: Any) -> np.ndarray:
+    """One model's entry of :func:`plot_paper_comparison`: a number, per-seed values, or an object with
+    ``differences`` (a :class:`daenr_lite.stats.PairedComparison`) -> a 1-D array of values."""
+    if hasattr(value, "differences"):
+        value = value.differences
+    return np.atleast_1d(np.asarray(value, dtype=float)).ravel()
+
+
+def plot_paper_comparison(ours: Mapping[Any, Mapping[str, Any]], paper: Mapping[Any, Mapping[str, float]],
                           metric: str = "PSNR gain over the DAE (dB)", title: str = "Ours vs the paper"):
     """One panel per group (e.g. region), bars per model: our value beside the paper's.
 
-    ours, paper : ``{group: {model: value}}`` (e.g. ``{1: {"DAE-NR_1": 0.12, ...}, 2: {...}}``); models
-    missing from ``paper`` are drawn without a paper bar.
+    ours : ``{group: {model: value}}``; a value is one number, the values per seed, or a
+        :class:`daenr_lite.stats.PairedComparison` (its per-seed ``differences``). With several seeds the bar
+        is their mean, the error bar ± 2 sd (the effect rule of :mod:`daenr_lite.stats`: an effect when it
+        misses 0) and the dots the seeds.
+    paper : ``{group: {model: value}}`` (e.g. ``{1: {"DAE-NR_1": 0.12, ...}, 2: {...}}``); models missing from
+        ``paper`` are drawn without a paper bar.
     """
+    from .stats import EFFECT_SD_FACTOR
+
     if not ours:
         raise ValueError("ours is empty; pass {group: {model: value}}.")
     groups = list(ours)
-    fig = _figure(3.8 * len(groups), 3.6)
+    fig = _figure(3.8 * len(groups), 3.8)
     axes = np.atleast_1d(fig.subplots(1, len(groups), sharey=True))
+    with_spread = False
     for ax, group in zip(axes, groups):
         names = list(ours[group])
         x = np.arange(len(names))
-        ax.bar(x - 0.2, [ours[group][k] for k in names], 0.4, label="ours")
+        seeds = [_seed_values(ours[group][k]) for k in names]
+        means = np.array([v.mean() for v in seeds])
+        sds = np.array([v.std(ddof=1) if v.size > 1 else np.nan for v in seeds])
+        ax.bar(x - 0.2, means, 0.4, alpha=0.7, label="ours (mean over seeds)" if np.isfinite(sds).any() else "ours")
+        if np.isfinite(sds).any():
+            with_spread = True
+            ax.errorbar(x - 0.2, means, yerr=EFFECT_SD_FACTOR * np.nan_to_num(sds), fmt="none", ecolor="k",
+                        capsize=3, lw=1, label=f"ours ± {EFFECT_SD_FACTOR:g} sd over seeds")
+            for xi, v in zip(x, seeds):
+                ax.plot(np.full(v.size, xi - 0.2) + np.linspace(-0.08, 0.08, v.size), v, ".", color="0.2", ms=4,
+                        label="seeds" if xi == 0 else None)
         ax.bar(x + 0.2, [paper.get(group, {}).get(k, np.nan) for k in names], 0.4, hatch="//", color="0.8",
                edgecolor="0.4", label="paper")
         ax.axhline(0, color="k", lw=0.8)
         ax.set_xticks(x, names, rotation=30, ha="right")
         ax.set_title(f"region {group}" if isinstance(group, (int, np.integer)) else str(group))
     axes[0].set_ylabel(metric)
-    axes[0].legend(fontsize=8)
-    fig.suptitle(title)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(title + (f"\n(error bars: ± {EFFECT_SD_FACTOR:g} sd of the paired differences over seeds; an "
+                          "effect when the bar misses 0)" if with_spread else ""), fontsize=10 if with_spread else None)
     return fig
 
 
 # ------------------------------------------------------------------------------------------- similarity
+def _is_core_model(name: Any) -> bool:
+    """Whether a model label names a CNN-FR, whose h1..h4 are the layers of its *core* (it has no encoder)."""
+    text = str(name).lower().replace("_", "-")
+    return "cnn-fr" in text or text.startswith("cnn")
+
+
+def _layer_axis_label(models: Sequence[Any]) -> str:
+    """'encoder layer', 'core layer' or both, for the models drawn on one layer axis."""
+    core = [m for m in models if _is_core_model(m)]
+    if not core:
+        return "encoder layer"
+    if len(core) == len(models):
+        return "core layer"
+    return "layer (encoder of the DAEs, core of the CNN-FR)"
+
+
 def plot_layer_profile(table: Sequence[Mapping[str, Any]], ax: Any = None, label: str | None = None) -> Any:
     """Plot a :func:`layer_profile` table: the measure per layer, the noise ceiling, and chance.
 
@@ -579,7 +685,13 @@ def plot_layer_profile(table: Sequence[Mapping[str, Any]], ax: Any = None, label
         if row.get("p_value", 1.0) <= 0.05:
             ax.annotate("*", (xi, vi), textcoords="offset points", xytext=(0, 5), ha="center", color=line.get_color())
     ax.set_xticks(x, [row["layer"] for row in table])
-    ax.set_xlabel("encoder layer")
+    axis_label = _layer_axis_label([label or table[0].get("model", "")])
+    if ax.get_xlabel() and ax.get_xlabel() != axis_label:  # several models drawn into one axes
+        axis_label = ("layer (encoder of the DAEs, core of the CNN-FR)"
+                      if {ax.get_xlabel(), axis_label} <= {"encoder layer", "core layer",
+                                                            "layer (encoder of the DAEs, core of the CNN-FR)"}
+                      else axis_label)
+    ax.set_xlabel(axis_label)
     ax.set_ylabel(measure)
     top = float(np.nanmax(np.r_[value, ceiling, null_95]))
     ax.set_ylim(bottom, max(1.0, top + 0.05) if measure != "predictivity" else top + 0.1)
@@ -587,11 +699,13 @@ def plot_layer_profile(table: Sequence[Mapping[str, Any]], ax: Any = None, label
     return fig
 
 
-def plot_significant_counts(table: Sequence[Mapping[str, Any]], ax: Any = None, title: str | None = None) -> Any:
+def plot_significant_counts(table: Sequence[Mapping[str, Any]], ax: Any = None, title: str | None = None,
+                            chance: bool = True) -> Any:
     """Bar chart of significant / insignificant neurons per model (the paper's Figure 3 analogue), one seed.
 
     table : the list returned by :func:`daenr_lite.experiments.significant_neuron_counts`. Returns the figure.
-    (Over seeds: :func:`plot_seed_comparison`.)
+    chance : draw the count expected by chance, ``alpha x n neurons`` (the false positives of a test at level
+        alpha when no neuron is predicted), as a dotted line. (Over seeds: :func:`plot_seed_comparison`.)
     """
     if not table:
         raise ValueError("table is empty; pass the list returned by significant_neuron_counts.")
@@ -605,9 +719,13 @@ def plot_significant_counts(table: Sequence[Mapping[str, Any]], ax: Any = None, 
     for xi, s in zip(x, sig):
         ax.text(xi, s / 2 if s > 0 else 0.5, str(int(s)), ha="center", va="center" if s > 0 else "bottom",
                 color="white" if s > 4 else "black", fontsize="small")
+    alpha = table[0].get("alpha", 0.05)
+    if chance:
+        n_neurons = int(sig[0] + insig[0])
+        ax.axhline(alpha * n_neurons, color="tab:red", ls=":", lw=1.5,
+                   label=f"expected by chance: {alpha} x {n_neurons} = {alpha * n_neurons:.1f}")
     ax.set_xticks(x, labels, rotation=45, ha="right")
     ax.set_ylabel("neurons")
-    alpha = table[0].get("alpha", 0.05)
     ax.set_title(title or f"neurons predicted significantly (p <= {alpha})")
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
@@ -625,6 +743,8 @@ def plot_layer_profiles(profiles: Mapping[str, Mapping[str, Sequence[float]]], c
     null : ``{measure: {model: [upper 95% of the permutation null per layer]}}`` drawn as a dotted line in the
         model's colour (values above it are above chance).
     spread : ``{measure: {model: [sd over seeds per layer]}}`` drawn as ± 1 sd error bars.
+
+    The x axis says "encoder layer", or "core layer" for a CNN-FR (a model whose label names one).
     """
     if not profiles:
         raise ValueError("profiles is empty; pass {measure: {model: values per layer}}.")
@@ -645,7 +765,7 @@ def plot_layer_profiles(profiles: Mapping[str, Mapping[str, Sequence[float]]], c
             ax.axhline(ceiling[measure], color="k", ls="--", lw=1, label="noise ceiling")
         n_layers = max(len(v) for v in per_model.values())
         ax.set_xticks(np.arange(1, n_layers + 1), list(layer_names[:n_layers]))
-        ax.set_xlabel("encoder layer")
+        ax.set_xlabel(_layer_axis_label(list(per_model)))
         ax.set_ylabel(MEASURE_LABELS.get(measure, measure))
         ax.set_title(MEASURE_LABELS.get(measure, measure))
     axes[0].legend(fontsize=8)
@@ -667,16 +787,19 @@ def plot_explorer_view(originals: Any, reconstructions: Any | None, predicted: A
     has_resp = predicted is not None and recorded is not None
     fig = _figure(1.2 * len(orig) + (3.8 if has_resp else 0.5), 3.2)
     grid = fig.add_gridspec(2, len(orig) + (3 if has_resp else 0))
+    shown, image_axes = None, []
     for j in range(len(orig)):
         for i, (label, data) in enumerate([("original", orig), ("reconstruction", rec)]):
             ax = fig.add_subplot(grid[i, j])
+            image_axes.append(ax)
             _blank(ax)
             if data is not None:
-                ax.imshow(data[j], cmap="gray", vmin=0, vmax=1)
+                shown = ax.imshow(data[j], cmap="gray", vmin=0, vmax=1)
             else:
                 ax.axis("off")
             if j == 0:
                 ax.set_ylabel(label, fontsize=8)
+    _pixel_colorbar(fig, shown, image_axes)
     if has_resp:
         pred = _array("predicted", predicted, (2,))
         true = _array("recorded", recorded, (2,))
