@@ -45,6 +45,8 @@ def check_install_source(install_source: str) -> str:
     if not install_source.strip():
         raise ValueError("--install-source is empty; give your course's pip source, e.g. "
                          "git+https://github.com/<you>/daenr-lite or a wheel's URL.")
+    if "/YOUR-COURSE/" in install_source:
+        raise ValueError(f"--install-source {install_source!r} is still the placeholder; give your course's address.")
     for char in install_source:
         category = unicodedata.category(char)
         if char in "\"\\" or category[0] == "C" or category in ("Zl", "Zp"):

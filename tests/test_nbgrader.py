@@ -119,3 +119,44 @@ def test_autograde_gives_0_points_unsolved_full_points_solved_and_feedback_with_
     assert "Score: 2.0 / 2.0" in feedback["solved"] and "AssertionError" not in feedback["solved"]
     # the check's own words reach the student
     assert "Score: 1.0 / 2.0" in feedback["one_wrong"] and "trial itself" in feedback["one_wrong"]
+
+
+def test_grade_prints_the_checks_message_and_raises_it_only_under_nbgrader(monkeypatch, capsys):
+    from daenr_lite.exercises import check_spearman_brown, solution
+    from daenr_lite.grading import grade, passed
+
+    def spearman_brown(r, factor):
+        raise NotImplementedError()
+
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    assert grade(check_spearman_brown, spearman_brown) is None  # no value: nbgrader would read it as credit
+    assert "spearman_brown: not implemented yet" in capsys.readouterr().out
+    assert passed(spearman_brown) is False
+    for execution in ("autograde", "validate"):
+        monkeypatch.setenv("NBGRADER_EXECUTION", execution)
+        with pytest.raises(AssertionError, match="spearman_brown: not implemented yet"):
+            grade(check_spearman_brown, spearman_brown)
+    reference = solution("spearman_brown")
+
+    def spearman_brown(r, factor):  # the student solved it
+        return reference(r, factor)
+
+    grade(check_spearman_brown, spearman_brown)
+    assert "✓ spearman_brown" in capsys.readouterr().out and passed(spearman_brown) is True
+
+
+def test_passed_runs_an_ungraded_check_silently_and_names_unknown_exercises(capsys):
+    from daenr_lite.exercises import solution
+    from daenr_lite.grading import passed
+
+    reference = solution("linear_cka")
+
+    def linear_cka(x, y):
+        return reference(x, y)
+
+    def not_an_exercise(x):
+        return x
+
+    assert passed(linear_cka) is True and capsys.readouterr().out == ""
+    with pytest.raises(ValueError, match="'not_an_exercise' is not one of the exercises"):
+        passed(not_an_exercise)

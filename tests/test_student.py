@@ -151,6 +151,8 @@ def test_install_source_with_a_character_that_breaks_the_cell_is_refused_in_one_
     assert not out.exists(), "nothing may be written"
     with pytest.raises(ValueError, match="is empty"):
         check_install_source("  ")
+    with pytest.raises(ValueError, match="is still the placeholder"):
+        check_install_source(INSTALL_PLACEHOLDER)
 
 
 def _install_cell(path) -> str:

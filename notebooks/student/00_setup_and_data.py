@@ -90,7 +90,9 @@ session = setup("00", MODE, SEED, DEVICE, DATASET, REGION, OUTPUT_DIR)
 # ## The dataset (about 10 min)
 #
 # By default we use a **simulated V1 population**: natural-image patches (31×31 pixels) shown to model
-# neurons whose receptive fields, noise and sparsity were calibrated on the real recordings. Simulated data
+# neurons whose noise, sparsity and mean rates were calibrated on the real recordings; their receptive fields
+# (Gabor sizes, spatial frequencies, positions, the share of complex cells) are hand-set constants, not fitted
+# to the recordings (`daenr_lite/data/neurons.py` says where each comes from). Simulated data
 # has one big advantage for learning: we know the *ground truth* (each neuron's true filter and its
 # noise-free firing rate), so we can check what a model really learned.
 #
