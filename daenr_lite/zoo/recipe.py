@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import ModelConfig, TrainConfig
+from ..config import ModelConfig, TrainConfig, simulated_generator
 from ..models.registry import MODEL_CODE_VERSION, ModelSpec, model_spec
 
 __all__ = ["Recipe"]
@@ -49,6 +49,9 @@ class Recipe:
         sees the responses, so its recipe always has ``None``.
     n_train : train on the first ``n_train`` training images only (the notebooks' quick mode); ``None`` = all.
     model_config, train_config : the full :class:`~daenr_lite.ModelConfig` / :class:`~daenr_lite.TrainConfig`.
+    generator : simulated-data generator, "1" or "2" (:mod:`daenr_lite.data.generator_v2`); ``None`` takes
+        :func:`daenr_lite.config.simulated_generator` (``$DAENR_GENERATOR``, else "1"). Always "1" for real data.
+        It enters :meth:`to_dict` and the key only when it is not "1", so the keys of v1 recipes are unchanged.
     """
 
     model: str
@@ -60,6 +63,7 @@ class Recipe:
     n_train: int | None = None
     model_config: ModelConfig = field(default_factory=ModelConfig)
     train_config: TrainConfig = field(default_factory=TrainConfig)
+    generator: str | None = None
 
     def __post_init__(self) -> None:
         spec = model_spec(self.model)
@@ -76,6 +80,8 @@ class Recipe:
         object.__setattr__(self, "seed", whole_number("seed", self.seed))
         data_seed = whole_number("data_seed", self.data_seed)
         object.__setattr__(self, "data_seed", 0 if self.dataset == "antolik2016" else data_seed)
+        generator = "1" if self.dataset == "antolik2016" else simulated_generator(self.generator)
+        object.__setattr__(self, "generator", generator)
         object.__setattr__(self, "train_config", self.train_config.replace(seed=self.seed))
         neurons = self.neurons
         if spec.kind == "dae":
@@ -103,9 +109,13 @@ class Recipe:
     def replace(self, **changes: Any) -> "Recipe":
         return replace(self, **changes)
 
+    def dataset_options(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`~daenr_lite.load_dataset` beyond name, region and seed (``generator``)."""
+        return {} if self.generator == "1" else {"generator": self.generator}
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able dict (the manifest's ``recipe`` field)."""
-        return {
+        """Plain JSON-able dict (the manifest's ``recipe`` field); ``generator`` only when it is not "1"."""
+        out = {
             "model": self.model,
             "dataset": self.dataset,
             "region": self.region,
@@ -116,10 +126,14 @@ class Recipe:
             "model_config": self.model_config.to_dict(),
             "train_config": self.train_config.to_dict(),
         }
+        if self.generator != "1":
+            out["generator"] = self.generator
+        return out
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "Recipe":
         values = dict(values)
+        values.setdefault("generator", "1")  # a stored recipe without the field was made with generator v1
         values["model_config"] = ModelConfig.from_dict(values.get("model_config", {}))
         values["train_config"] = TrainConfig.from_dict(values.get("train_config", {}))
         if values.get("neurons") is not None:
@@ -130,10 +144,12 @@ class Recipe:
         """Store key: readable prefix + 16 hex digits of sha256(recipe, model-code version)."""
         text = json.dumps({"recipe": self.to_dict(), "model_code_version": MODEL_CODE_VERSION}, sort_keys=True)
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-        return f"{self.model}-{self.dataset}-r{self.region}-d{self.data_seed}-s{self.seed}-{digest}"
+        generator = "" if self.generator == "1" else f"-g{self.generator}"
+        return f"{self.model}-{self.dataset}-r{self.region}-d{self.data_seed}{generator}-s{self.seed}-{digest}"
 
     def describe(self) -> str:
         subset = "" if self.neurons is None else f", {len(self.neurons)} neurons"
         subset += "" if self.n_train is None else f", first {self.n_train} training images"
         data = f"{self.dataset} region {self.region}" + (f" (data seed {self.data_seed})" if self.dataset == "simulated" else "")
+        data += "" if self.generator == "1" else f", generator {self.generator}"
         return f"{self.spec.display} on {data}, training seed {self.seed}{subset}"
