@@ -119,3 +119,26 @@ def test_reliability_spread_is_logit_normal_around_the_baseline():
     np.testing.assert_allclose(v2.heterogeneous_baselines(0.4, 0.0, extras), 0.4)
     with pytest.raises(ValueError, match="baseline"):
         v2.heterogeneous_baselines(0.0, 1.0, extras)
+
+
+def test_recipe_names_the_generator_only_when_it_is_not_1(monkeypatch):
+    import json
+    from importlib import resources
+
+    from daenr_lite.config import GENERATOR_ENV
+    from daenr_lite.zoo.recipe import Recipe
+
+    monkeypatch.delenv(GENERATOR_ENV, raising=False)
+    v1 = Recipe("cnn_fr", "simulated", 1)
+    manifest = json.loads((resources.files("daenr_lite.zoo") / "shipped" / "manifest.json").read_text())
+    entries = manifest["models"]
+    assert v1.key() in entries  # the shipped (v1) zoo's keys stay valid
+    assert "generator" not in v1.to_dict() and v1.dataset_options() == {}
+    v2_recipe = Recipe("cnn_fr", "simulated", 1, generator="2")
+    assert v2_recipe.key() != v1.key() and "-g2-" in v2_recipe.key()
+    assert Recipe.from_dict(v2_recipe.to_dict()) == v2_recipe and v2_recipe.dataset_options() == {"generator": "2"}
+    monkeypatch.setenv(GENERATOR_ENV, "2")
+    assert Recipe("cnn_fr", "simulated", 1) == v2_recipe
+    assert Recipe("cnn_fr", "antolik2016", 1).generator == "1"
+    with pytest.raises(ValueError, match="choose 1 or 2"):
+        Recipe("cnn_fr", generator="v3")

@@ -41,6 +41,7 @@ from . import neurons as _neurons
 from . import noise as _noise
 from . import realism as _realism
 from .._atomic import atomic_write
+from ..config import simulated_generator
 from .calibration import CALIBRATED, CALIBRATED_V2, RegionParams
 from .dataset import DatasetError, GroundTruth, NeuralDataset
 
@@ -150,7 +151,7 @@ def simulate_region(
     n_test: int | None = None,
     n_repeats: int | None = None,
     params: RegionParams | _v2.V2Params | None = None,
-    generator: str = GENERATOR_VERSION,
+    generator: str | None = None,
 ) -> NeuralDataset:
     """Generate one simulated region (no caching; see :func:`load_simulated`).
 
@@ -161,13 +162,14 @@ def simulate_region(
     image_size : int or (H, W); 31 like the recordings.
     n_neurons, n_train, n_test, n_repeats : override the region's layout (e.g. smaller for tests).
     params : override the calibrated :class:`RegionParams` (generator "2": :class:`~daenr_lite.data.generator_v2.V2Params`).
-    generator : "1" (default) or "2" (:mod:`daenr_lite.data.generator_v2`).
+    generator : "1" or "2" (:mod:`daenr_lite.data.generator_v2`); ``None``: :func:`daenr_lite.config.simulated_generator`
+        (``$DAENR_GENERATOR``, else :data:`~daenr_lite.config.DEFAULT_GENERATOR`, "1").
 
     Returns
     -------
     NeuralDataset with ``ground_truth`` and ``info["patch_boxes"]`` / ``info["photos"]``.
     """
-    generator = check_generator(generator)
+    generator = check_generator(simulated_generator() if generator is None else generator)
     shape = _image_shape(image_size)
     layout = region_layout(region)
     n_repeats = layout["n_repeats"] if n_repeats is None else int(n_repeats)
@@ -384,13 +386,14 @@ def load_simulated(
     n_train: int | None = None,
     n_test: int | None = None,
     n_repeats: int | None = None,
-    generator: str = GENERATOR_VERSION,
+    generator: str | None = None,
 ) -> NeuralDataset:
     """:func:`simulate_region`, cached on disk under ``<data_dir>/simulated/`` (``cache=False`` bypasses).
 
-    generator : "1" (default) or "2" (:mod:`daenr_lite.data.generator_v2`); each has its own cache files.
+    generator : "1" or "2" (:mod:`daenr_lite.data.generator_v2`), ``None`` as :func:`simulate_region`; each
+        generator has its own cache files.
     """
-    generator = check_generator(generator)
+    generator = check_generator(simulated_generator() if generator is None else generator)
     region_layout(region)
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise DatasetError(f"seed must be a non-negative int, got {seed!r}.")
