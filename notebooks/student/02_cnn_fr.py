@@ -213,8 +213,9 @@ show_figure(plotting.plot_predicted_vs_recorded(predicted, data.test_mean_respon
 #
 # The learned masks live on the core's output grid, 13x13, smaller than the image because the core uses
 # "valid" convolutions: the unit at $(y, x)$ of $h_4$ is centred on image pixel $(y + 9, x + 9)$. The figure
-# draws each mask on the image's pixel grid (bottom; the dotted square is the readout grid) and as contours
-# over the true receptive field's envelope (top, simulated data only).
+# draws each mask on the image's pixel grid (bottom; the dotted square is the readout grid) and as contours at
+# 50 % and 80 % of its peak over the true receptive field's envelope (top, simulated data only); each panel is
+# scaled to its own peak (the colour bars).
 
 # %%
 masks = cnn.readout.mask.detach().cpu().numpy()
@@ -225,10 +226,12 @@ show_figure(plotting.plot_readout_masks(masks[best], None if truth is None else 
             "02_masks", OUTPUT_DIR)
 
 # %% [markdown]
-# For the best-predicted neurons the mask's peak (the contours) sits on the receptive field's envelope: the
-# readout has found *where* each neuron looks. The masks are narrow streaks along the receptive field's
-# orientation rather than blobs as wide as it: each core unit already sees a 19x19-pixel patch, so the
-# readout only needs the centre line.
+# For most of the best-predicted neurons the mask's peak (the contours) sits on the receptive field's
+# envelope: the readout has found *where* the neuron looks. The masks do not all have one form, though: some
+# are narrow streaks along the receptive field's orientation rather than blobs as wide as it (each core unit
+# already sees a 19x19-pixel patch, so the readout only needs the centre line); others are scattered over
+# several spots, and a mask's peak can even sit at the edge of the readout grid, outside the field. A good
+# prediction does not need a clean mask: look at each panel before reading a mask as "where the neuron looks".
 
 # %%
 saved = record_metrics(OUTPUT_DIR, "02", mode=session.mode, test_corr=scores["test_corr"], feve=scores.get("feve"),

@@ -153,11 +153,14 @@ print(f"neurons predicted significantly (of {data.n_neurons}), seeds {list(sessi
 print(format_table([{"model": m, "n_significant": format_mean_sd(counts[m], 1), "per seed": counts[m]} for m in order],
                    ["model", "n_significant", "per seed"]))
 show_figure(plotting.plot_seed_comparison({m: counts[m] for m in order}, metric="significant neurons",
-                                          title=f"Neurons predicted significantly (p <= 0.05), {data.name}"),
+                                          title=f"Neurons predicted significantly (p <= 0.05), {data.name}",
+                                          chance=0.05 * data.n_neurons,
+                                          chance_label=f"expected by chance: 0.05 x {data.n_neurons} neurons"),
             "04_significant_counts", OUTPUT_DIR)
 
 # %% [markdown]
-# Bars: mean over seeds with ± 1 sd; dots: single seeds. The paper reports, for region 3, 6 of 102 neurons for
+# Bars: mean over seeds with ± 1 sd; dots: single seeds; dotted red: the count expected by chance alone (at
+# $p \le 0.05$ about 5 % of neurons pass even when a model predicts nothing). The paper reports, for region 3, 6 of 102 neurons for
 # the DAE and 38–47 for DAE-NR (depending on the mapping layer), and more for DAE-NR than for CNN-FR in all
 # regions. It does not say how a DAE, which has no readout, was made to predict neurons, so the DAE count
 # depends on the method. In the default mode both DAE methods find 30–60 of 103 neurons, the DAE-NR
@@ -251,9 +254,11 @@ show_figure(plotting.plot_layer_profiles(profiles, ceiling=ceilings, null=nulls,
 # Lines: mean over seeds (± 1 sd); dotted, in each model's colour: the 95th percentile of its
 # shuffled-stimulus null on the featured seed (chance); dashed black: the noise ceiling (of seed `SEED`'s
 # data; the other seeds' ceilings are close). In the default mode the CNN-FR is the most similar to the
-# population by all three measures and becomes more similar from $h_1$ to $h_4$; DAE-NR$_2$ is more similar
-# than the DAE at its mapping layer $h_2$ (CKA about 0.62 against 0.34) and close to it at $h_4$; every layer
-# of every model is above its null. A permutation $p$-value cannot go below
+# population by all three measures and becomes more similar from $h_1$ to $h_4$. DAE-NR$_2$'s raw CKA at its
+# mapping layer $h_2$ is higher than the DAE's, but raw values of two models are not comparable: each model's
+# chance level differs (its null depends on the layer's units), and in the default mode DAE-NR$_2$'s 95 % null
+# at $h_2$ lies above the DAE's value there. Compare how far each value lies above its *own* null (printed
+# below, with every layer's verdict against its null). A permutation $p$-value cannot go below
 # $1 / (1 + n_\text{permutations})$, so with few shuffles "p = 0.005" means "above every shuffle", nothing
 # smaller. The summary below is computed from the table:
 
@@ -265,6 +270,9 @@ for measure in PERMUTATIONS:
     print(f"{measure}: highest {best_row['model']} {best_row['layer']} = {best_row['mean over seeds']:.3f} "
           f"(mean over seeds; {best_row['mean over seeds'] / best_row['ceiling']:.0%} of the ceiling "
           f"{best_row['ceiling']:.3f}); {above_chance[measure]} of {len(PROFILED) * 4} layers above the 95% null (seed {SEED})")
+for row in (row for row in profile_rows if row["measure"] == "cka" and row["layer"] == "h2"):
+    print(f"cka at h2, {row['model']}: {row['value']:.3f}, its own null's 95th percentile {row['null_95']:.3f} "
+          f"-> {row['value'] - row['null_95']:+.3f} above it (seed {SEED})")
 
 # %%
 saved = record_metrics(

@@ -119,7 +119,7 @@ show_markdown(results.format_markdown(table1, ["region", "model", "psnr", "paper
 
 # %%
 psnr_by_region = {region: {row["model"]: row for row in table1 if row["region"] == region} for region in REGIONS}
-ours = {region: {m: r["psnr_vs_dae"].mean for m, r in models.items() if r["psnr_vs_dae"] is not None}
+ours = {region: {m: r["psnr_vs_dae"] for m, r in models.items() if r["psnr_vs_dae"] is not None}  # per seed
         for region, models in psnr_by_region.items()}
 paper = {region: {m: r["paper_psnr_vs_dae"] for m, r in models.items() if r["paper_psnr_vs_dae"] is not None}
          for region, models in psnr_by_region.items()}
@@ -129,8 +129,9 @@ show_figure(plotting.plot_paper_comparison(ours, paper, metric="PSNR of DAE-NR_i
 
 # %% [markdown]
 # Bars: the mean paired PSNR difference DAE-NR$_i$ − DAE over seeds (ours) beside the paper's difference,
-# per region. The table above gives each difference's spread and whether it is an effect; the verdicts at
-# the end of the notebook are computed from those numbers.
+# per region; dots: the single seeds; error bars: ± 2 sd of the paired differences, so a difference is an
+# effect by our rule where its error bar misses 0. The table above gives the same numbers; the verdicts at
+# the end of the notebook are computed from them.
 #
 # What the default mode (the shipped zoo) shows: in regions 1 and 2 every DAE-NR$_i$ except DAE-NR$_4$ in
 # region 1 is within half a dB of the DAE, and the paper's differences there are at most 0.15 dB. In region 3, where the paper
@@ -263,8 +264,9 @@ print(f"key numbers saved to {saved}")
 #
 # - A comparison between models is only as good as its estimate of the noise: here three seeds, paired
 #   differences and a stated rule decide what counts as an effect.
-# - The paper's tables can be rebuilt with the same models and definitions, but not its absolute numbers
-#   (its MSE and PSNR are on different scales; its architecture and training settings are unpublished).
+# - The paper's tables can be rebuilt with the same kinds of models and the same metric definitions, but not
+#   its absolute numbers: its architecture and training settings are unpublished (ours are a reconstruction),
+#   and its MSE and PSNR are on different scales.
 # - Each claim gets a verdict from the numbers, with the evidence beside it; on simulated data a verdict tells
 #   whether the claimed effect follows from the method, not whether it holds in a mouse.
 #
