@@ -108,12 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="train this many independent models at once, one process and thread each (default: the "
                      "available cores, at most 4, on CPU; 1 on a GPU); any count trains the same models")
 
-    student = sub.add_parser("make-student", help="write student notebooks (solutions replaced by exercises)")
+    student = sub.add_parser("make-student", help="write student notebooks: what nbgrader generate_assignment releases")
     student.add_argument("--notebooks", type=Path, default=None, help="instructor notebooks (default ./notebooks)")
     student.add_argument("--output", type=Path, default=None, help="target folder (default notebooks/student)")
     student.add_argument("--install-source", default=None,
                          help="what the notebooks' first cell pip-installs on a hosted Jupyter (e.g. Colab) without "
-                         "daenr-lite: your course's git+https://... address or a wheel URL")
+                         "daenr-lite: your course's git+https://... address or a wheel URL ($DAENR_LITE_SOURCE, "
+                         "where set, wins)")
 
     sub.add_parser("info", help="print versions and the compute device")
     return parser
