@@ -1,17 +1,18 @@
-"""Calibration v2's CNN-FR step: a 1-D search per region on the divisive-normalization strength so the default
-CNN-FR reaches the published model's fraction of the ceiling (issue 19: 0.68 / 0.65 / 0.63 ± 0.04).
+"""Calibration v2's CNN-FR step: a 1-D search per region on one knob of generator v2 (default: the second RF
+subunit's weight) so the default CNN-FR reaches the published model's fraction of the ceiling (issue 19:
+0.68 / 0.65 / 0.63 ± 0.04).
 
 Usage (CPU-heavy: one training at a time, one thread)::
 
     OMP_NUM_THREADS=1 flock /tmp/team/cpu.lock python benchmarks/calibrate_v2_cnn_fr.py --regions 1 2 3
-    python benchmarks/calibrate_v2_cnn_fr.py --regions 1 --normalizations 0 3   # fixed values, no search
+    python benchmarks/calibrate_v2_cnn_fr.py --regions 1 --values 0 3 --knob normalization   # no search
 
-For every candidate strength the other free parameters of generator v2 are recalibrated on the realism
+For every candidate value the other free parameters of generator v2 are recalibrated on the realism
 statistics (:func:`daenr_lite.data.calibrate.calibrate_v2`, seeds 0-2), the seed-0 dataset is generated with
 them, the default CNN-FR is trained on it (``TrainConfig(seed=0)``, as the zoo) and its test r (mean over
 neurons of r with the trial-averaged test responses) is divided by the estimated ceiling of that test set
 (:func:`daenr_lite.data.realism.ceiling_per_neuron`, the estimator used on the real data). The search: the
-strength 0 first, then a bracketing step, then secant steps on ``log(1 + strength)``, at most
+value ``--start`` first, then ``--first-step``, then secant steps on ``log(1 + value)``, at most
 ``--max-trainings`` per region. Every training is appended to ``benchmarks/results/calibration_v2_cnn_fr.jsonl``
 as soon as it ends; the chosen parameters are printed as the ``CALIBRATED_V2`` entries to freeze.
 """
@@ -75,9 +76,10 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--regions", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--normalizations", type=float, nargs="*", default=None,
-                        help="train at exactly these strengths (no search)")
-    parser.add_argument("--first-step", type=float, default=3.0, help="the bracketing strength after 0")
+    parser.add_argument("--knob", default="subunit_weight", help="the V2Params field searched")
+    parser.add_argument("--values", type=float, nargs="*", default=None, help="train at exactly these values (no search)")
+    parser.add_argument("--start", type=float, default=1.0, help="the first value")
+    parser.add_argument("--first-step", type=float, default=3.0, help="the second value")
     parser.add_argument("--max-trainings", type=int, default=4)
     parser.add_argument("--tolerance", type=float, default=0.02, help="stop when |fraction - target| is below this")
     parser.add_argument("--evaluations", type=int, default=400, help="Nelder-Mead evaluations per recalibration")
@@ -96,24 +98,24 @@ def main(argv: list[str] | None = None) -> None:
                 problem = v2_problem(region, args.data_dir)
             start = min(tried, key=lambda t: abs(t[0] - strength))[2] if tried else None
             t0 = time.time()
-            params, stats = calibrate_v2(region, strength, args.data_dir, start=start, problem=problem,
+            params, stats = calibrate_v2(region, {args.knob: strength}, args.data_dir, start=start, problem=problem,
                                          max_evaluations=args.evaluations, progress=False)
             calib_s = time.time() - t0
             result = train_cnn_fr(params, region)
-            row = {"region": region, "normalization": strength, "target": target, **result,
+            row = {"region": region, "knob": args.knob, "value": strength, "target": target, **result,
                    "calibration_s": round(calib_s, 1), "statistics": stats, "params": params.as_dict(),
                    "time": time.strftime("%Y-%m-%d %H:%M:%S")}
             _record(row)
             tried.append((strength, result["fraction"], params))
             return result["fraction"]
 
-        if args.normalizations is not None:
-            for strength in args.normalizations:
+        if args.values is not None:
+            for strength in args.values:
                 measure(strength)
         else:
-            f0 = measure(0.0)
+            f0 = measure(args.start)
             if abs(f0 - target) > args.tolerance:
-                x = [0.0, args.first_step]
+                x = [args.start, args.first_step]
                 f = [f0, measure(args.first_step)]
                 while len(f) < args.max_trainings and abs(f[-1] - target) > args.tolerance:
                     u = [np.log1p(v) for v in x]
@@ -126,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
                     f.append(measure(x[-1]))
         best = min(tried, key=lambda t: abs(t[1] - target))
         chosen[region] = best
-        print(f"region {region}: normalization {best[0]} -> fraction {best[1]:.3f} (target {target})", flush=True)
+        print(f"region {region}: {args.knob} {best[0]} -> fraction {best[1]:.3f} (target {target})", flush=True)
     print("\nCALIBRATED_V2 entries:")
     for region, (_, fraction, params) in chosen.items():
         print(f"    {region}: {params!r},  # CNN-FR fraction {fraction:.3f}")

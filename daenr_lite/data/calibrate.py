@@ -17,7 +17,7 @@ from .neurons import noise_free_rates
 from .noise import zero_inflated_gamma
 from .simulated import noise_draws, region_layout, simulate_noise_free
 
-__all__ = ["calibrate", "calibrate_v2", "v2_problem", "V2Problem", "V2_MATCHED", "V2_FREE"]
+__all__ = ["calibrate", "calibrate_v2", "v2_problem", "V2Problem", "V2_MATCHED", "V2_FREE", "V2_FIXED"]
 
 
 def _bisect(func: Callable[[float], float], target: float, lo: float, hi: float, increasing: bool, steps: int) -> float:
@@ -116,8 +116,10 @@ V2_FREE: tuple[str, ...] = (
     "exponent_scale",
     "contrast_drive",
 )
-#: fixed structural choice of calibration v2: the second subunit's maximum weight
-V2_SUBUNIT_WEIGHT = 1.0
+#: parameters calibration v2 does not search on the statistics: ``subunit_weight`` is the CNN-FR knob
+#: (``benchmarks/calibrate_v2_cnn_fr.py``), ``normalization`` a fixed moderate surround suppression (division by
+#: 2 at the mean pool contrast; mouse V1 surround suppression indices are about 0.5)
+V2_FIXED: dict[str, float] = {"subunit_weight": 1.0, "normalization": 1.0}
 #: where the search starts for a parameter that is still 0 (the zero of a component is not searchable in log space)
 V2_START: dict[str, float] = {
     "reliability_sd": 1.0,
@@ -204,14 +206,14 @@ def v2_problem(region: int, data_dir: str | Path | None = None, seeds: tuple[int
     base = CALIBRATED_V2[region].replace(
         log_mean_rate_mean=v1.log_mean_rate_mean, log_mean_rate_sd=v1.log_mean_rate_sd,
         contrast=round(real["contrast"], 4), spectrum_slope=round(real["spectrum_slope"], 4),
-        subunit_weight=V2_SUBUNIT_WEIGHT,
+        **V2_FIXED,
     )
     return V2Problem(region, seeds, real, base)
 
 
 def calibrate_v2(
     region: int,
-    normalization: float = 0.0,
+    fixed: dict[str, float] | None = None,
     data_dir: str | Path | None = None,
     seeds: tuple[int, ...] = (0, 1, 2),
     start: Any = None,
@@ -220,8 +222,8 @@ def calibrate_v2(
     progress: bool = True,
 ) -> tuple[Any, dict[str, float]]:
     """Search the free parameters of generator v2 (:data:`V2_FREE`) for one region so every statistic of
-    :data:`V2_MATCHED` (mean over ``seeds``) matches the real one, with ``normalization`` (the CNN-FR knob)
-    and ``subunit_weight`` fixed.
+    :data:`V2_MATCHED` (mean over ``seeds``) matches the real one, with the parameters of :data:`V2_FIXED` held
+    (``fixed`` overrides them, e.g. ``{"subunit_weight": 2.0}``: the CNN-FR knob).
 
     Nelder-Mead on transformed parameters (logit of the baseline, log of the rest) minimising
     :meth:`V2Problem.loss`, with common random numbers. Returns ``(V2Params, mean statistics)``.
@@ -233,7 +235,8 @@ def calibrate_v2(
 
     if problem is None:
         problem = v2_problem(region, data_dir, seeds)
-    base = (start or problem.base).replace(normalization=float(normalization), subunit_weight=V2_SUBUNIT_WEIGHT)
+    held = {**V2_FIXED, **(fixed or {})}
+    base = (start or problem.base).replace(**{k: float(v) for k, v in held.items()})
     base = base.replace(**{k: v for k, v in V2_START.items() if getattr(base, k) <= 1e-3})
     bar = tqdm(total=max_evaluations, desc=f"calibrating v2 region {region}", disable=not progress)
 

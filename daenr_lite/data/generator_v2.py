@@ -10,14 +10,20 @@ almost exactly, and its test sets are easier to predict than the recordings (iss
    set so the test images have the real region's mean RMS contrast and spectrum slope (natural images:
    power ~ 1/f^2, Simoncelli & Olshausen 2001); the training images get the same ``d`` and ``a``.
 2. :func:`subunit_drives` — **receptive fields beyond one Gabor.** Each neuron adds a second subunit, a Gabor
-   at an offset position (s.d. ``SUBUNIT_OFFSET`` RF sizes) with a jittered orientation and its own phase,
-   weighted ``w_j ~ U(0, subunit_weight)``, rectified (simple cells) or as an energy (complex cells) before it is
-   summed: a two-subunit LN-LN model (Vintch, Movshon & Simoncelli 2015; mouse V1: Antolík et al. 2016).
+   at an offset position (s.d. ``SUBUNIT_OFFSET`` RF sizes) with its own orientation (independent of the first:
+   mixed selectivity) and phase, weighted ``w_j ~ U(0, subunit_weight)``, rectified (simple cells) or as an energy
+   (complex cells) before it is summed: a two-subunit LN-LN model (Vintch, Movshon & Simoncelli 2015; mouse V1
+   responses to natural scenes need a hidden layer of such subunits, Antolík et al. 2016). A factorized readout
+   gives each neuron one spatial mask times one feature vector, so two subunits of different orientation at
+   different positions need a core channel made for that pair: ``subunit_weight`` is the knob calibration v2
+   turns to bring the default CNN-FR to the published model's fraction of the ceiling.
 3. :func:`divisive_normalization` — **surround suppression.** The drive is divided by the local RMS contrast
    of a Gaussian pool ``SURROUND`` times wider than the RF: ``d / (1 + normalization * q ** n)``, ``q`` the
    pool's contrast relative to its training mean and ``n`` the neuron's exponent (the normalization model,
    Carandini & Heeger 2012). A factorized readout sums the core's features linearly over space before one
-   pointwise nonlinearity, so it cannot divide by a pool wider than the core's receptive field exactly.
+   pointwise nonlinearity, so it cannot divide by a pool wider than the core's receptive field exactly. (Its
+   strength hardly moves the CNN-FR's fraction of the ceiling: 0.780 at 0, 0.775 at 3 on region 1,
+   ``benchmarks/results/calibration_v2_cnn_fr.jsonl``; calibration v2 keeps it at ``V2_FIXED``.)
 4. :func:`heterogeneous_baselines` — **heterogeneous reliability.** The untuned fraction of each neuron's rate
    is logit-normal around the region's ``baseline`` with s.d. ``reliability_sd`` (mouse V1 populations mix
    reliable and barely responsive cells, de Vries et al. 2020).
@@ -54,7 +60,6 @@ __all__ = [
     "V2Params",
     "Extras",
     "SUBUNIT_OFFSET",
-    "SUBUNIT_ORIENTATION_JITTER",
     "SURROUND",
     "SHARED_RANK",
     "ORIENTATION_KAPPA",
@@ -74,8 +79,6 @@ __all__ = [
 
 #: s.d. of the second subunit's offset from the first, in RF sizes (envelope s.d.)
 SUBUNIT_OFFSET = 1.0
-#: s.d. of the second subunit's orientation difference (radians)
-SUBUNIT_ORIENTATION_JITTER = 0.4
 #: normalization pool s.d. in RF sizes (a surround about three times the RF)
 SURROUND = 3.0
 #: latent dimensions of the low-rank shared noise (beside the population gain)
@@ -189,7 +192,7 @@ class Extras:
     """Per-neuron draws of the v2 components (independent of the parameters that scale them).
 
     subunit : a :class:`~daenr_lite.data.neurons.Population` of second subunits (same size, is_complex,
-        exponent and spatial frequency as the first; offset centre, jittered orientation, own phase).
+        exponent and spatial frequency as the first; offset centre, own orientation and phase).
     subunit_u : (neurons,) U(0, 1); the subunit's weight is ``subunit_u * subunit_weight``.
     contrast_u : (neurons,) U(0, 2); the contrast drive's weight is ``contrast_u * contrast_drive``.
     baseline_z : (neurons,) N(0, 1), the reliability draw.
@@ -211,7 +214,7 @@ def sample_extras(pop: _neurons.Population, image_shape: tuple[int, int], rng: n
     height, width = image_shape
     x = np.clip(pop.x + rng.normal(0, SUBUNIT_OFFSET, n) * pop.size, 0, width - 1)
     y = np.clip(pop.y + rng.normal(0, SUBUNIT_OFFSET, n) * pop.size, 0, height - 1)
-    orientation = np.mod(pop.orientation + rng.normal(0, SUBUNIT_ORIENTATION_JITTER, n), np.pi)
+    orientation = rng.uniform(0, np.pi, n)
     subunit = replace(pop, x=x, y=y, orientation=orientation, phase=rng.uniform(0, 2 * np.pi, n))
     return Extras(
         subunit=subunit,

@@ -58,6 +58,7 @@ __all__ = [
     "simulated_realism",
     "realism_table",
     "realism_markdown",
+    "realism_report",
 ]
 
 #: the statistics, in table order
@@ -302,3 +303,52 @@ def realism_markdown(rows: list[dict[str, Any]], tolerances: dict[str, float] | 
             cells.append("-" if not inside else ("yes" if all(inside) else "no"))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _cell(values: Sequence[float], name: str) -> str:
+    arr = np.asarray(values, dtype=np.float64)
+    if len(arr) == 1:
+        return _fmt(float(arr[0]), name)
+    return f"{_fmt(float(arr.mean()), name)} ± {_fmt(float(arr.std(ddof=1)), name)} [{_fmt(float(arr.min()), name)} .. {_fmt(float(arr.max()), name)}]"
+
+
+def realism_report(
+    real: dict[int, dict[str, float]],
+    simulated: dict[str, dict[int, Sequence[dict[str, float]]]],
+    tolerances: dict[str, float] | None = None,
+    judged: str | None = None,
+) -> str:
+    """Markdown tables, one per region: every statistic of :data:`STATISTICS` (plus ``zero_fraction`` where the
+    statistics have it), the real value and each simulated generator's ``mean ± sd [min .. max]`` over seeds.
+
+    real : ``{region: statistics}``; simulated : ``{label: {region: [statistics per seed]}}``;
+    tolerances / judged : with both, two more columns: the tolerance and whether the ``judged`` generator's mean
+    over seeds is within it of the real value.
+    """
+    lines: list[str] = []
+    labels = list(simulated)
+    regions = sorted({region for sims in simulated.values() for region in sims})
+    for region in regions:
+        names = [n for n in STATISTICS + ("zero_fraction",) if all(n in s for sims in simulated.values() for s in sims.get(region, []))]
+        seeds = {label: len(simulated[label].get(region, [])) for label in labels}
+        lines.append(f"### Region {region}\n")
+        header = ["statistic", "real"] + [f"{label} ({seeds[label]} seeds)" for label in labels]
+        if tolerances and judged:
+            header += ["tolerance", f"{judged} within"]
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "---|" * len(header))
+        for name in names:
+            value = real.get(region, {}).get(name, float("nan"))
+            cells = [LABELS.get(name, "zero fraction (training trials)"), _fmt(value, name)]
+            for label in labels:
+                per_seed = [s[name] for s in simulated[label].get(region, [])]
+                cells.append(_cell(per_seed, name) if per_seed else "-")
+            if tolerances and judged:
+                tol = tolerances.get(name)
+                per_seed = [s[name] for s in simulated[judged].get(region, [])]
+                inside = "-" if tol is None or not per_seed or not np.isfinite(value) else (
+                    "yes" if abs(np.mean(per_seed) - value) <= tol else "**no**")
+                cells += ["-" if tol is None else f"± {tol:g}", inside]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
