@@ -225,7 +225,8 @@ print(f"a perfect model would correlate with the {K}-trial mean at about sqrt of
 #
 # Each simulated neuron filters the image with a Gabor-like receptive field (simple cells: one filter;
 # complex cells: a quadrature pair) and a nonlinearity, giving its noise-free rate; each trial then draws a
-# zero-inflated gamma response whose mean is that rate. Red = the neuron likes light there, blue = dark.
+# zero-inflated gamma response whose mean is that rate. Red = the neuron likes light there, blue = dark; all
+# panels share one colour scale, so a paler filter is a weaker one (large fields have smaller weights).
 
 # %%
 if data.ground_truth is not None:
