@@ -1,5 +1,5 @@
-"""Calibration v2's CNN-FR step: a 1-D search per region on one knob of generator v2 (default: the second RF
-subunit's weight) so the default CNN-FR reaches the published model's fraction of the ceiling (issue 19:
+"""Calibration v2's CNN-FR step: a 1-D search per region on one knob of generator v2 (default: the strength of
+the suppressive subunit) so the default CNN-FR reaches the published model's fraction of the ceiling (issue 19:
 0.68 / 0.65 / 0.63 ± 0.04).
 
 Usage (CPU-heavy: one training at a time, one thread)::
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--regions", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--knob", default="subunit_weight", help="the V2Params field searched")
+    parser.add_argument("--knob", default="suppression", help="the V2Params field searched")
     parser.add_argument("--values", type=float, nargs="*", default=None, help="train at exactly these values (no search)")
     parser.add_argument("--start", type=float, default=1.0, help="the first value")
     parser.add_argument("--first-step", type=float, default=3.0, help="the second value")

@@ -142,3 +142,20 @@ def test_recipe_names_the_generator_only_when_it_is_not_1(monkeypatch):
     assert Recipe("cnn_fr", "antolik2016", 1).generator == "1"
     with pytest.raises(ValueError, match="choose 1 or 2"):
         Recipe("cnn_fr", generator="v3")
+
+
+def test_suppressive_subunit_divides_and_zero_strength_is_none(patches):
+    train, test = patches
+    pop, extras = _population()
+    out_train, out_test = v2.filter_outputs(pop, extras, train.images), v2.filter_outputs(pop, extras, test.images)
+    assert np.all(extras.suppressive.is_complex)
+    energy = v2._stage(out_train["even3"], out_train["odd3"], extras.suppressive.is_complex, pop.exponent)
+    drive = np.ones_like(energy)
+    divided = v2.suppressive_division(drive, energy, energy, np.full(pop.n_neurons, 2.0))
+    assert np.all(divided <= 1.0) and np.all(divided > 0)
+    assert np.all(np.diff(divided[np.argsort(energy[:, 0]), 0]) <= 1e-12)  # more suppressive energy, less drive
+    params = CALIBRATED_V2[1].replace(suppression=0.0)
+    plain = v2.stimulus_tunings(pop, extras, out_train, out_test, params)
+    suppressed = v2.stimulus_tunings(pop, extras, out_train, out_test, params.replace(suppression=3.0))
+    assert not np.allclose(plain[1], suppressed[1])
+    np.testing.assert_allclose(suppressed[0].mean(axis=0), 1.0, rtol=1e-9)  # still mean 1 over the training images

@@ -116,10 +116,11 @@ V2_FREE: tuple[str, ...] = (
     "exponent_scale",
     "contrast_drive",
 )
-#: parameters calibration v2 does not search on the statistics: ``subunit_weight`` is the CNN-FR knob
-#: (``benchmarks/calibrate_v2_cnn_fr.py``), ``normalization`` a fixed moderate surround suppression (division by
-#: 2 at the mean pool contrast; mouse V1 surround suppression indices are about 0.5)
-V2_FIXED: dict[str, float] = {"subunit_weight": 1.0, "normalization": 1.0}
+#: parameters calibration v2 does not search on the statistics: ``suppression`` is the CNN-FR knob
+#: (``benchmarks/calibrate_v2_cnn_fr.py``), ``subunit_weight`` an equal-on-average second subunit and
+#: ``normalization`` a moderate surround suppression (division by 2 at the mean pool contrast; mouse V1 surround
+#: suppression indices are about 0.5)
+V2_FIXED: dict[str, float] = {"subunit_weight": 1.0, "normalization": 1.0, "suppression": 0.0}
 #: where the search starts for a parameter that is still 0 (the zero of a component is not searchable in log space)
 V2_START: dict[str, float] = {
     "reliability_sd": 1.0,
