@@ -160,9 +160,11 @@ def release(notebook: Any, name: str = "notebook") -> Any:
     In order, per cell, like nbgrader's preprocessors: LockCells (solution cells not deletable; grade and
     read-only cells neither deletable nor editable), ClearSolutions (solution regions -> ``CODE_STUB``; a
     solution cell without a region is replaced whole), ClearOutput, ComputeChecksums. Raises ``ValueError``
-    for a solution region outside a solution cell (nbgrader refuses it too) or a grade cell without points.
+    for a solution region outside a solution cell (nbgrader refuses it too), a grade cell without points or a
+    grade id used twice.
     """
     released = copy.deepcopy(notebook)
+    seen: dict[str, int] = {}
     for index, cell in enumerate(released.cells):
         where = f"{name}, cell {index}"
         # LockCells
@@ -194,6 +196,10 @@ def release(notebook: Any, name: str = "notebook") -> Any:
                 raise ValueError(f"{where}: an nbgrader cell without a grade_id.")
             if is_grade(cell) and "points" not in meta:
                 raise ValueError(f"{where}: the grade cell {meta['grade_id']!r} has no points.")
+            if meta["grade_id"] in seen:
+                raise ValueError(f"{where}: grade id {meta['grade_id']!r} is already used by cell "
+                                 f"{seen[meta['grade_id']]}; nbgrader needs each grade id once per notebook.")
+            seen[meta["grade_id"]] = index
             meta["checksum"] = compute_checksum(cell)
             meta["cell_type"] = cell.cell_type
     released.metadata.pop("celltoolbar", None)

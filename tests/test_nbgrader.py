@@ -167,3 +167,18 @@ def test_passed_runs_an_ungraded_check_silently_and_names_unknown_exercises(caps
     assert passed(linear_cka) is True and capsys.readouterr().out == ""
     with pytest.raises(ValueError, match="'not_an_exercise' is not one of the exercises"):
         passed(not_an_exercise)
+
+
+def test_release_refuses_what_nbgrader_would_refuse():
+    notebook = _read(NOTEBOOKS / "00_setup_and_data.ipynb")
+    graded = [c for c in notebook.cells if "nbgrader" in c.metadata and c.metadata.nbgrader["grade"]]
+    broken = copy.deepcopy(notebook)
+    next(c for c in broken.cells if c.metadata.get("nbgrader", {}).get("grade")).metadata.nbgrader.pop("points")
+    with pytest.raises(ValueError, match="the grade cell 'check_oracle_correlation' has no points"):
+        release(broken, "00")
+    twice = copy.deepcopy(notebook)
+    cells = [c for c in twice.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    cells[1].metadata.nbgrader["grade_id"] = cells[0].metadata.nbgrader["grade_id"]
+    with pytest.raises(ValueError, match="grade id 'check_oracle_correlation' is already used by cell"):
+        release(twice, "00")
+    assert len(graded) == 2  # the test above broke real grade cells
