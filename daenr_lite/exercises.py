@@ -106,7 +106,7 @@ def _call(fn: Callable[..., Any], args: tuple, seconds: float) -> tuple[str, Any
                 signal.signal(signal.SIGALRM, previous)
         except _TimeUp:
             return "timeout", None
-        except Exception as exc:  # a student's bug: report it, never stop the notebook
+        except (Exception, SystemExit) as exc:  # a student's bug (or exit()): report it, never stop the notebook
             return "raised", exc
     outcome: list[tuple[str, Any]] = []
 

@@ -247,6 +247,12 @@ def test_a_multi_line_error_is_reported_in_one_line(capsys):
     assert check("linear_cka", broken) is False
     assert capsys.readouterr().out == "✗ linear_cka raised RuntimeError: first line second line\n"
 
+    def leaves(*args):
+        raise SystemExit(3)  # exit() in a student's function must not end the check (or the kernel)
+
+    assert check("linear_cka", leaves) is False
+    assert capsys.readouterr().out == "✗ linear_cka raised SystemExit: 3\n"
+
 
 def test_an_endless_loop_is_stopped_on_the_main_thread(capsys):
     def endless(*args):
