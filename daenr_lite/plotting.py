@@ -254,10 +254,15 @@ def plot_feature_maps(features: Sequence[Any], max_channels: int = 6, layer_name
             ax = axes[i, 0]
             _blank(ax)
             if i == 0:
-                ax.imshow(np.squeeze(np.asarray(image, dtype=float)), cmap="gray", vmin=0, vmax=1)
+                shown_input = ax.imshow(np.squeeze(np.asarray(image, dtype=float)), cmap="gray", vmin=0, vmax=1)
                 ax.set_title("input", fontsize=8)
             else:
                 ax.axis("off")
+            if i == 1:  # the input's grey scale, in the empty cell below it
+                cax = ax.inset_axes((0.1, 0.75, 0.8, 0.08), label="<colorbar>")
+                bar = fig.colorbar(shown_input, cax=cax, orientation="horizontal", ticks=[0, 0.5, 1])
+                bar.set_label("pixel value", fontsize=7)
+                bar.ax.tick_params(labelsize=7)
         shown = fmap[:ncols]
         vmin, vmax = float(shown.min()), float(shown.max())
         last = None
@@ -271,7 +276,8 @@ def plot_feature_maps(features: Sequence[Any], max_channels: int = 6, layer_name
             else:
                 ax.axis("off")
         if last is not None:
-            fig.colorbar(last, ax=list(axes[i, offset:]), fraction=0.02, pad=0.01)
+            bar = fig.colorbar(last, ax=list(axes[i, offset:]), fraction=0.02, pad=0.01)
+            bar.set_label("activation", fontsize=7)
         name = layer_names[i] if i < len(layer_names) else f"layer {i + 1}"
         axes[i, offset].set_ylabel(f"{name}\n{fmap.shape[0]}x{fmap.shape[1]}x{fmap.shape[2]}", fontsize=8)
     fig.suptitle(title)

@@ -24,11 +24,12 @@ def _close_figures():
 
 
 def _colorbars(fig):
-    return [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    every = [a for ax in fig.axes for a in [ax, *ax.child_axes]]  # an inset colour bar is a child axes
+    return [ax for ax in every if ax.get_label() == "<colorbar>"]
 
 
 def _colorbar_labels(fig) -> list[str]:
-    return [ax.get_ylabel() for ax in _colorbars(fig)]
+    return [ax.get_ylabel() or ax.get_xlabel() for ax in _colorbars(fig)]
 
 
 def _panels(fig):
@@ -78,8 +79,10 @@ def test_feature_maps_one_row_per_layer():
     assert len(maps) == 4 * 3 - 1  # h4 has only 2 channels
     assert len([ax for ax in fig.axes if ax.get_label() == "<colorbar>"]) == 4  # one colour scale per layer
     assert fig.axes[0].get_ylabel().startswith("h1")
+    assert _colorbar_labels(fig) == ["activation"] * 4
     with_input = plotting.plot_feature_maps(feats, max_channels=3, image=rng.random((12, 12)))
     assert with_input.axes[0].get_title() == "input"
+    assert sorted(_colorbar_labels(with_input)) == ["activation"] * 4 + ["pixel value"]
 
 
 def test_summary_figures():
