@@ -577,6 +577,10 @@ def _joint_penalty_unweighted(recon, image, pred, target, lam, penalty) -> float
     return float(np.mean((recon - image) ** 2)) + lam * _poisson_reference(pred, target) + penalty
 
 
+def _joint_poisson_swapped(recon, image, pred, target, lam, penalty) -> float:
+    return float(np.mean((recon - image) ** 2)) + lam * (_poisson_reference(target, pred) + penalty)
+
+
 def _joint_summed_mse(recon, image, pred, target, lam, penalty) -> float:
     return float(np.sum((recon - image) ** 2)) + lam * (_poisson_reference(pred, target) + penalty)
 
@@ -813,6 +817,9 @@ EXERCISES: dict[str, Exercise] = {ex.name: ex for ex in [
              [(lambda r, factor: factor * r, "the denominator 1 + (factor - 1) r is missing: reliability cannot grow "
                                              "linearly with the number of repeats (it stays below 1)."),
               (lambda r, factor: 2 * r / (1 + r), "the `factor` argument is ignored (that is the split-half case, factor 2)."),
+              (lambda r, factor: _spearman_brown_reference(factor, r),
+               "the arguments are used in the wrong order: the function is spearman_brown(r, factor), the "
+               "reliability first."),
               (lambda r, factor: _spearman_brown_reference(r, 1.0 / factor),
                "the factor is inverted: `factor` is how many times as many repeats (2 = twice as many, 0.5 = half), "
                "so factor r / (1 + (factor - 1) r) with the factor itself.")]),
@@ -871,7 +878,9 @@ EXERCISES: dict[str, Exercise] = {ex.name: ex for ex in [
               (_joint_no_penalty, "the readout penalty is missing from the response term."),
               (_joint_penalty_unweighted, "the penalty is added outside lambda; it is part of the response term "
                                           "lam * (Poisson + penalty)."),
-              (_joint_summed_mse, "the reconstruction error is summed over pixels; it is the mean squared error.")]),
+              (_joint_summed_mse, "the reconstruction error is summed over pixels; it is the mean squared error."),
+              (_joint_poisson_swapped, "the Poisson term has its arguments swapped: Poisson(pred, target) = "
+                                       "pred - target log(pred + 1e-8), the prediction first.")]),
     Exercise("readout_l1_penalty", "03",
              "gamma * sum over neurons of |mask_n|_1 * |weights_n|_1 (the L1 norm of each mask x weight outer product)",
              _l1_inputs, _l1_reference,
