@@ -12,7 +12,7 @@ from torch import nn
 from ..config import ModelConfig, TrainConfig
 from ..models.registry import model_spec
 from ..reference import TABLE2_REGION
-from .recipe import Recipe
+from .recipe import Recipe, whole_number
 from .store import SHIPPED_ZOO_DIR, ModelStore, read_entries
 
 __all__ = ["grid_recipes", "pretrain", "auto_jobs", "table2_entries", "load_pretrained", "available_pretrained"]
@@ -31,17 +31,48 @@ def grid_recipes(
     models: Sequence[str] = GRID_MODELS,
     model_config: ModelConfig | None = None,
     train_config: TrainConfig | None = None,
+    lams: Sequence[float] | None = None,
+    layers: Sequence[int] | None = None,
 ) -> list[Recipe]:
     """Recipes of the pretrained grid: for each region and seed (data seed = training seed), every model.
 
     The defaults (:class:`~daenr_lite.ModelConfig`, :class:`~daenr_lite.TrainConfig`) are the full training
     settings. On the simulated data, seed ``s`` means a different simulated population *and* a different
     initialisation, so the spread over seeds covers both.
+
+    Sweeps: ``lams`` trains every DAE-NR_i once per response weight λ (``train_config.lam``; the only models it
+    changes: the DAE, the CNN-FR and the probes keep ``train_config``'s λ, so they are trained once);
+    ``layers`` keeps only the DAE-NR_i and probes of those mapping layers (1..4).
     """
     mcfg, tcfg = model_config or ModelConfig(), train_config or TrainConfig()
     names = [model_spec(m).name for m in models]
-    return [Recipe(name, dataset, region, data_seed=seed, seed=seed, model_config=mcfg, train_config=tcfg)
-            for seed in seeds for region in regions for name in names]
+    if layers is not None:
+        wanted = [whole_number("a mapping layer", layer, 1) for layer in layers]
+        if not wanted or any(layer > 4 for layer in wanted):
+            raise ValueError(f"layers must be mapping layers 1, 2, 3 or 4; got {list(layers)!r}.")
+        names = [n for n in names if model_spec(n).layer is None or model_spec(n).layer in wanted]
+    lam_values = [tcfg.lam] if lams is None else list(dict.fromkeys(_lam(value) for value in lams))
+    if not lam_values:
+        raise ValueError("lams must name at least one response weight, e.g. [1e-4, 1e-3, 1e-2].")
+    recipes = []
+    for seed in seeds:
+        for region in regions:
+            for name in names:
+                for lam in lam_values if model_spec(name).kind == "dae_nr" else [tcfg.lam]:
+                    recipes.append(Recipe(name, dataset, region, data_seed=seed, seed=seed, model_config=mcfg,
+                                          train_config=tcfg.replace(lam=lam)))
+    return recipes
+
+
+def _lam(value: Any) -> float:
+    """A response weight λ as a float >= 0 (one line naming the value otherwise)."""
+    try:
+        lam = float(value)
+    except (TypeError, ValueError):
+        lam = float("nan")
+    if isinstance(value, bool) or not np.isfinite(lam) or lam < 0:
+        raise ValueError(f"each lam (the DAE-NR's response weight) must be a finite number >= 0; got {value!r}.")
+    return lam
 
 
 def pretrain(
@@ -59,6 +90,9 @@ def pretrain(
     dataset_options: dict[str, Any] | None = None,
     progress: bool = True,
     jobs: int = 1,
+    scheduler: Any = None,
+    lams: Sequence[float] | None = None,
+    layers: Sequence[int] | None = None,
 ) -> ModelStore:
     """Train the grid into ``output`` (default: the user cache, ``<data dir>/models``) and write its manifest.
 
@@ -66,11 +100,20 @@ def pretrain(
     its insignificant (NO) neurons (``table2=False`` skips them); the entries carry ``group`` and the group's
     held-out test r (``extra_metrics.heldout_test_corr``).
 
-    ``jobs`` > 1 trains that many independent chains of the grid at once, each in its own process with
-    ``cores // jobs`` torch threads (a chain: a DAE and its probes, a DAE-NR_i and its Table 2 models, or a
-    CNN-FR). On 2 cores ``jobs=2`` beats one process with 2 threads (``benchmarks/bench_pretrain.py``).
-    Every model is the same as with ``jobs=1``: each recipe is seeded by itself. The workers are spawned, so a
-    script that calls ``pretrain(..., jobs=2)`` must do so under ``if __name__ == "__main__":``.
+    ``jobs`` > 1 trains the grid's independent chains (a DAE and its probes, a DAE-NR_i and its Table 2 models, or
+    a CNN-FR) as tasks of dask.distributed on a ``LocalCluster`` of ``jobs`` worker processes (at most one per
+    chain) with ``cores // workers`` torch threads each; ``scheduler`` (an address such as ``"tcp://host:8786"``,
+    a dask cluster such as dask-jobqueue's ``SLURMCluster``, or a ``Client``) runs them on that cluster instead.
+    Workers need no shared filesystem: the checkpoints come back to this process, which verifies and writes them
+    (:mod:`daenr_lite.zoo.distributed`: faults, resuming). A chain that fails raises
+    :class:`~daenr_lite.zoo.distributed.ChainFailed` after the others have finished and been stored.
+    ``jobs=1`` without a scheduler trains here, in this process. Every model is the same either way: each recipe
+    is seeded by itself. The workers are spawned, so a script that calls ``pretrain(..., jobs=2)`` must do so
+    under ``if __name__ == "__main__":``.
+
+    ``lams``, ``layers``: a sweep of the DAE-NR's response weight λ and of the mapping layers
+    (:func:`grid_recipes`); the store finds those models by their recipes (e.g. ``Recipe("dae_nr_2",
+    train_config=TrainConfig(lam=1e-2))``) and :func:`daenr_lite.zoo.sweep.sweep_report` summarises them.
 
     Resumable: models already in ``output`` are skipped (checked against their sha256), so an interrupted run
     loses at most the models in progress. Returns the store (``store.log`` says what was trained, and how long).
@@ -81,18 +124,21 @@ def pretrain(
         raise ValueError(f"jobs must be >= 1; got {jobs}.")
     store = ModelStore(output, zoo_dirs=[], device=device, data_dir=data_dir, float16=float16, progress=False,
                        dataset_options=dataset_options)
-    recipes = grid_recipes(dataset, regions, seeds, models, train_config=train_config)
-    table2_layers = [model_spec(m).layer for m in models if model_spec(m).kind == "dae_nr"] if table2 else []
-    table2_models = [f"dae_nr_{layer}" for layer in table2_layers]
-    n_table2 = 2 * len(table2_layers) * len(seeds) if TABLE2_REGION in regions else 0
+    recipes = grid_recipes(dataset, regions, seeds, models, train_config=train_config, lams=lams, layers=layers)
+    table2_models = sorted({r.model for r in recipes if r.spec.kind == "dae_nr"}) if table2 else []
+    n_table2 = 2 * sum(1 for r in recipes if r.model in table2_models and r.region == TABLE2_REGION)
     bar = tqdm(total=len(recipes) + n_table2, desc=f"pretrain {dataset}", unit="model", disable=not progress)
 
     try:
-        if int(jobs) == 1:
+        if int(jobs) == 1 and scheduler is None:
             for recipe in recipes:
                 _train_one(store, recipe, table2_models, bar, progress)
         else:
-            _train_in_processes(store, _chains(recipes), table2_models, int(jobs), bar, progress)
+            from .distributed import run_chains
+
+            store.check_writable()  # before a cluster starts: an unwritable output would lose every model
+            run_chains(store, _chains(recipes), table2_models, _train_one, jobs=int(jobs), scheduler=scheduler,
+                       bar=bar, progress=progress)
     finally:
         bar.close()
         store.write_manifest()
@@ -137,65 +183,6 @@ def _chains(recipes: list[Recipe]) -> list[list[Recipe]]:
         return len(chain) + (2.5 if chain[0].region == TABLE2_REGION and chain[0].spec.kind == "dae_nr" else 0.0)
 
     return sorted(chains.values(), key=weight, reverse=True)
-
-
-class _WorkerBar:
-    """The progress-bar calls of :func:`_train_one`, collected in a worker process and replayed by the parent."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-        self.n = 0
-
-    def set_postfix_str(self, text: str) -> None:
-        pass
-
-    def write(self, text: str) -> None:
-        self.messages.append(text)
-
-    def update(self, n: int = 1) -> None:
-        self.n += n
-
-
-def _train_chain(chain: list[dict[str, Any]], store_options: dict[str, Any], table2_models: list[str],
-                 threads: int) -> tuple[list[dict[str, Any]], list[str], int]:
-    """Worker process: train one chain into the shared output folder; return its log, messages and model count."""
-    import torch
-
-    torch.set_num_threads(threads)
-    store = ModelStore(**store_options)
-    bar = _WorkerBar()
-    for values in chain:
-        _train_one(store, Recipe.from_dict(values), table2_models, bar, True)
-    return store.log, bar.messages, bar.n
-
-
-def _train_in_processes(store: ModelStore, chains: list[list[Recipe]], table2_models: list[str], jobs: int,
-                        bar: Any, progress: bool) -> None:
-    import multiprocessing
-    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
-
-    from ..threads import available_cores
-
-    threads = max(1, available_cores() // jobs)
-    options = {"cache_dir": store.cache_dir, "zoo_dirs": [], "device": store.device, "data_dir": store.data_dir,
-               "float16": store.float16, "progress": False, "dataset_options": store.dataset_options}
-    bar.set_postfix_str(f"{len(chains)} chains in {jobs} processes x {threads} thread(s)")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending = {pool.submit(_train_chain, [r.to_dict() for r in chain], options, table2_models, threads)
-                   for chain in chains}
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                for future in done:
-                    log, messages, n_models = future.result()  # re-raises a worker's error here
-                    store.log.extend(log)
-                    for message in messages if progress else []:
-                        bar.write(message)
-                    bar.update(n_models)
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
 
 
 def table2_entries(store: ModelStore, recipe: Recipe, dataset: Any = None, before_each: Any = None,
