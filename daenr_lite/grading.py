@@ -43,7 +43,8 @@ TEXT_STUB = "YOUR ANSWER HERE"
 # nbgrader matches the delimiters without the comment mark, anywhere in a line
 _BEGIN_MARK, _END_MARK = "BEGIN SOLUTION", "END SOLUTION"
 
-_RESULTS: dict[str, bool] = {}
+# exercise name -> (the function graded, whether it passed)
+_RESULTS: dict[str, tuple[Callable[..., Any], bool]] = {}
 
 
 # ------------------------------------------------------------------------------------- in the notebooks
@@ -65,7 +66,7 @@ def grade(check: Callable[[Callable[..., Any]], bool], fn: Callable[..., Any]) -
         ok = bool(check(fn))
     message = buffer.getvalue().strip()
     name = _exercise_name(check, fn)
-    _RESULTS[name] = ok
+    _RESULTS[name] = (fn, ok)
     if not ok and os.environ.get("NBGRADER_EXECUTION"):
         raise AssertionError(message or f"{name} is not right yet.")
     if message:
@@ -73,22 +74,23 @@ def grade(check: Callable[[Callable[..., Any]], bool], fn: Callable[..., Any]) -
 
 
 def passed(fn: Callable[..., Any]) -> bool:
-    """Whether the latest :func:`grade` of the exercise ``fn`` (by its function name) passed in this kernel.
+    """Whether the exercise function ``fn`` (an exercise by its function name) passes its check.
 
     Notebook code that continues with an exercise uses the student's function only when it passed:
-    ``use = spearman_brown if passed(spearman_brown) else solution("spearman_brown")``. If the exercise was
-    not graded yet, its check runs now, silently.
+    ``use = spearman_brown if passed(spearman_brown) else solution("spearman_brown")``. The result of the
+    latest :func:`grade` of this very function object is reused; otherwise (not graded yet, or redefined since)
+    its check runs now, silently.
     """
     name = getattr(fn, "__name__", "")
-    if name not in _RESULTS:
+    if name not in _RESULTS or _RESULTS[name][0] is not fn:
         from . import exercises
 
         check = getattr(exercises, f"check_{name}", None)
         if check is None:
             raise ValueError(f"{name!r} is not one of the exercises ({', '.join(sorted(exercises.EXERCISES))}).")
         with contextlib.redirect_stdout(io.StringIO()):
-            _RESULTS[name] = bool(check(fn))
-    return _RESULTS[name]
+            _RESULTS[name] = (fn, bool(check(fn)))
+    return _RESULTS[name][1]
 
 
 # ------------------------------------------------------------------------------ nbgrader's cell metadata

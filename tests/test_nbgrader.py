@@ -148,6 +148,7 @@ def test_grade_prints_the_checks_message_and_raises_it_only_under_nbgrader(monke
     def spearman_brown(r, factor):  # the student solved it
         return reference(r, factor)
 
+    assert passed(spearman_brown) is True, "a redefined function is checked again"
     grade(check_spearman_brown, spearman_brown)
     assert "✓ spearman_brown" in capsys.readouterr().out and passed(spearman_brown) is True
 
