@@ -236,3 +236,17 @@ def test_the_install_cells_message_is_one_line_in_jupyter(monkeypatch):
         exec(compile(_install_cell(STUDENT / "00_setup_and_data.ipynb"), "install", "exec"), {})
     lines = caught.value._render_traceback_()
     assert len(lines) == 1 and "\n" not in lines[0] and lines[0].startswith("CourseSetupError: ")
+
+
+@pytest.mark.parametrize("source", ["daenr-lite @ https://example.org/a b/daenr_lite-0.5-py3-none-any.whl",
+                                    "git+https://例え.jp/daenr-lite", "https://example.org/{x}/#frag'q%20",
+                                    "/home/me/daenr_lite-0.5-py3-none-any.whl"])
+def test_every_accepted_install_source_leaves_a_cell_that_compiles_and_holds_it(source, monkeypatch):
+    cell = next(c for c in student_notebook(NOTEBOOKS / "00_setup_and_data.py", source).cells if c.cell_type == "code")
+    namespace: dict = {}
+    # as where daenr-lite is missing, without running pip
+    code = compile(cell.source.replace('importlib.util.find_spec("daenr_lite") is None', "True").replace(
+        "if subprocess.run(", "if False and subprocess.run("), "install", "exec")
+    monkeypatch.delenv("DAENR_LITE_SOURCE", raising=False)
+    exec(code, namespace)
+    assert namespace["DAENR_LITE_SOURCE"] == source
