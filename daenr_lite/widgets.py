@@ -14,7 +14,16 @@ The CSS classes below are a contract with the browser test (``tests/e2e``); keep
 ``daenr-figure``       Output holding the figure (a PNG image)
 ``daenr-metrics``      HTML with e.g. "DAE-NR_2 (h2), lambda=0.001, region 1: PSNR 21.3 dB, SSIM 0.71, test r 0.41"
 ``daenr-status``       Label: "training…", "done in 4.2 s", "cached" or the error text
+``daenr-static-view``  the static copy below the widget (see below); hidden while the widget is live
 =====================  ============================================================
+
+Static copy for exports without a widget renderer: displaying the explorer also displays, right after the
+widget, a plain ``display_data`` output (``text/html`` + ``image/png`` + ``text/plain``) holding the
+explorer's last figure and metrics line, updated through its display id on every "Train & show". An HTML
+export (nbconvert) keeps it as an ordinary image, so the page shows the explorer's last output even where
+the widget's JavaScript cannot load (offline; the widget renderer comes from a CDN). Wherever the widget
+itself renders (JupyterLab, an online export) it carries a ``<style>`` that hides the static copy, so nothing
+shows twice.
 """
 from __future__ import annotations
 
@@ -124,6 +133,26 @@ def format_result(result: ExplorerResult) -> str:
             + ", ".join(parts))
 
 
+#: class of the static copy's element (hidden by the live widget's own style)
+STATIC_VIEW_CLASS = "daenr-static-view"
+_HIDE_STATIC_VIEW = f"<style>.{STATIC_VIEW_CLASS} {{ display: none !important; }}</style>"
+
+
+def static_view_bundle(png: bytes | None, text: str) -> dict[str, str]:
+    """The static copy's mime bundle: ``text/html`` (figure and metrics line in a ``daenr-static-view``
+    element), ``image/png`` and ``text/plain`` (``text``); without a figure yet, the text alone."""
+    caption = html.escape(text)
+    if png is None:
+        return {"text/html": f'<div class="{STATIC_VIEW_CLASS}"><i>{caption}</i></div>', "text/plain": text}
+    encoded = base64.b64encode(png).decode("ascii")
+    return {
+        "text/html": (f'<div class="{STATIC_VIEW_CLASS}"><p><b>{caption}</b></p>'
+                      f'<img src="data:image/png;base64,{encoded}" alt="{caption}"/></div>'),
+        "image/png": encoded,
+        "text/plain": text,
+    }
+
+
 def _png_output(png: bytes, alt: str) -> dict[str, Any]:
     return {"output_type": "display_data",
             "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": alt},
@@ -200,11 +229,17 @@ class MappingLayerExplorer(widgets.VBox):
         self.figure = widgets.Output(layout=widgets.Layout(min_height="240px"))
         self.figure.add_class("daenr-figure")
         self.button.on_click(self._on_click)
+        #: the last figure (PNG bytes) and metrics line: what the static copy shows
+        self.last_png: bytes | None = None
+        self.last_text = "no model trained yet"
+        self._static_handles: list[Any] = []
+        hide_static = widgets.HTML(value=_HIDE_STATIC_VIEW, layout=widgets.Layout(display="none"))
         super().__init__(children=[
             widgets.HBox([self.layer, self.region]),
             widgets.HBox([self.lam, self.button, self.status]),
             self.metrics,
             self.figure,
+            hide_static,
         ])
         self.add_class("daenr-explorer")
 
@@ -276,6 +311,21 @@ class MappingLayerExplorer(widgets.VBox):
         # set the Output's outputs directly: works with and without a front end (no message routing needed)
         self.figure.outputs = (_png_output(png, f"<figure: {text}>"),)
         self.metrics.value = f"<b>{html.escape(text)}</b>"
+        self.last_png, self.last_text = png, text
+        for handle in self._static_handles:  # the static copies follow the explorer's last output
+            handle.update(static_view_bundle(png, text), raw=True)
+
+    # ------------------------------------------------------------------ display
+    def _ipython_display_(self) -> None:
+        """Display the live widget, then its static copy (kept by HTML exports; see the module docstring)."""
+        from IPython.display import display
+
+        bundle = self._repr_mimebundle_()
+        if bundle:
+            display(bundle, raw=True)
+        handle = display(static_view_bundle(self.last_png, self.last_text), raw=True, display_id=True)
+        if handle is not None:
+            self._static_handles.append(handle)
 
 
 def _default_loader(region: int) -> Any:
