@@ -9,6 +9,7 @@ Subcommands::
     daenr-lite pretrain [--dataset simulated|antolik2016] [--regions 1 2 3] [--seeds 0 1 2] [--device auto]
                         [--output DIR] [--float16] [--no-table2] [--jobs N]
     daenr-lite make-student [--notebooks DIR] [--output DIR]
+    daenr-lite notebooks DEST [--student]
     daenr-lite info
 """
 from __future__ import annotations
@@ -110,14 +111,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     student = sub.add_parser("make-student", help="write student notebooks: what nbgrader generate_assignment releases")
     student.add_argument("--notebooks", type=Path, default=None, help="instructor notebooks (default ./notebooks)")
-    student.add_argument("--output", type=Path, default=None, help="target folder (default notebooks/student)")
+    student.add_argument("--output", type=Path, default=None, help="target folder (default notebooks/student; outside a checkout, where the "
+                         "installed notebooks are used, ./student)")
     student.add_argument("--install-source", default=None,
                          help="what the notebooks' first cell pip-installs on a hosted Jupyter (e.g. Colab) without "
                          "daenr-lite: your course's git+https://... address or a wheel URL ($DAENR_LITE_SOURCE, "
                          "where set, wins)")
 
+    nbs = sub.add_parser("notebooks", help="copy the notebooks that ship with daenr-lite into a folder")
+    nbs.add_argument("dest", type=Path, help="folder to copy them into (created if needed; nothing is overwritten)")
+    nbs.add_argument("--student", action="store_true",
+                     help="the student versions (exercises to solve) instead of the instructor notebooks")
+
     sub.add_parser("info", help="print versions and the compute device")
     return parser
+
+
+def _cmd_notebooks(args: argparse.Namespace) -> int:
+    from .bundled import copy_notebooks
+
+    try:
+        copy_notebooks(args.dest, student=args.student)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"open them with: jupyter lab {args.dest}")
+    return 0
 
 
 def _cmd_run_notebooks(args: argparse.Namespace) -> int:
@@ -199,8 +218,20 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
 def _cmd_make_student(args: argparse.Namespace) -> int:
     from .student import make_student
 
+    notebooks, output = args.notebooks, args.output
+    if notebooks is None and not any((Path.cwd() / "notebooks").glob("[0-9][0-9]_*.py")):
+        # outside a checkout: the instructor notebooks that ship with the package, written to ./student
+        # (never into the installed package)
+        from .bundled import bundled_notebooks_dir
+
+        try:
+            notebooks = bundled_notebooks_dir()
+        except FileNotFoundError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        output = Path("student") if output is None else output
     try:
-        written = make_student(args.notebooks, args.output, echo=None, install_source=args.install_source)
+        written = make_student(notebooks, output, echo=None, install_source=args.install_source)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -293,6 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "pretrain": _cmd_pretrain,
         "make-student": _cmd_make_student,
         "info": _cmd_info,
+        "notebooks": _cmd_notebooks,
     }
     return handlers[args.command](args)
 

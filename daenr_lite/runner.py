@@ -46,20 +46,23 @@ KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 def find_notebooks_dir(notebooks_dir: str | os.PathLike[str] | None = None) -> Path:
     """The folder holding the ``NN_name.ipynb`` notebooks.
 
-    Looks at ``notebooks_dir`` if given, else ``./notebooks`` (run from a checkout), else the
-    ``notebooks/`` folder beside the installed package (editable install).
+    Looks at ``notebooks_dir`` if given, else ``./notebooks`` (run from a checkout, or notebooks copied out
+    with ``daenr-lite notebooks notebooks``), else the ``notebooks/`` folder beside the installed package
+    (editable install), else the copy a wheel installs (:data:`daenr_lite.bundled.BUNDLED_DIR`).
     """
+    from .bundled import BUNDLED_DIR
+
     if notebooks_dir is not None:
         candidates = [Path(notebooks_dir)]
     else:
-        candidates = [Path.cwd() / "notebooks", Path(__file__).resolve().parent.parent / "notebooks"]
+        candidates = [Path.cwd() / "notebooks", Path(__file__).resolve().parent.parent / "notebooks", BUNDLED_DIR]
     for folder in candidates:
         if folder.is_dir() and any(folder.glob("[0-9][0-9]_*.ipynb")):
             return folder.resolve()
     tried = ", ".join(str(c) for c in candidates)
     raise FileNotFoundError(
-        f"no notebooks (NN_name.ipynb) found in {tried}; run from the root of a daenr-lite checkout "
-        "or pass the folder explicitly (--notebooks DIR / notebooks_dir=...)."
+        f"no notebooks (NN_name.ipynb) found in {tried}; pass the folder explicitly (--notebooks DIR / "
+        "notebooks_dir=...), or reinstall daenr-lite (a wheel ships them) and check `daenr-lite notebooks DEST`."
     )
 
 
