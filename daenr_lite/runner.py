@@ -262,7 +262,28 @@ def _owned_files(run_dir: Path) -> set[str]:
                 name = entry.get("name")
                 if isinstance(name, str) and _NOTEBOOK_NAME.match(name):
                     owned.add(metrics_path(run_dir, name[:2]).name)
-    return {name for name in owned if name and "/" not in name and "\\" not in name and name not in (".", "..")}
+                    # that version's runs saved the notebook's figures as figures/NN_*.png
+                    owned.update(f"{_FIGURES}/{p.name}" for p in (run_dir / _FIGURES).glob(f"{name[:2]}_*.png"))
+    return {name for name in owned if _is_run_file_name(name)}
+
+
+#: the subfolder the notebooks save their figures in (``show_figure(fig, "NN_name", OUTPUT_DIR)``)
+_FIGURES = "figures"
+
+
+def _is_run_file_name(name: str) -> bool:
+    """A name the ledger may hold: a file of the run folder itself or of its ``figures/`` folder."""
+    parts = name.split("/")
+    return ("\\" not in name and all(part not in ("", ".", "..") for part in parts)
+            and (len(parts) == 1 or (len(parts) == 2 and parts[0] == _FIGURES)))
+
+
+def _run_files(run_dir: Path) -> set[str]:
+    """The files of the run folder and of its ``figures/`` folder, as ledger names."""
+    names = {p.name for p in run_dir.iterdir() if not p.is_dir()}
+    if (run_dir / _FIGURES).is_dir():
+        names |= {f"{_FIGURES}/{p.name}" for p in (run_dir / _FIGURES).iterdir() if not p.is_dir()}
+    return names
 
 
 def _planned_outputs(notebook: Path) -> list[str]:
@@ -271,9 +292,12 @@ def _planned_outputs(notebook: Path) -> list[str]:
 
 
 def _refuse_foreign_files(run_dir: Path, notebooks: Sequence[Path], owned: set[str]) -> None:
-    """One line, before anything runs, when the run would replace a file that no daenr-lite run wrote."""
+    """One line, before anything runs, when the run would replace a file that no daenr-lite run wrote: one of
+    the runner's own outputs, or a file named like a figure of a notebook being run (``figures/NN_*``)."""
     planned = ["summary.json"] + [name for nb in notebooks for name in _planned_outputs(nb)]
     foreign = [name for name in planned if name not in owned and os.path.lexists(run_dir / name)]
+    prefixes = tuple(f"{_FIGURES}/{nb.stem[:2]}_" for nb in notebooks)
+    foreign += sorted(name for name in _run_files(run_dir) if name.startswith(prefixes) and name not in owned)
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
         raise FileExistsError(
@@ -448,7 +472,7 @@ def _run_series(pm: Any, notebooks: list[Path], run_dir: Path, source_dir: Path,
     for number, notebook in enumerate(notebooks, start=1):
         executed = run_dir / notebook.name
         _clear_previous_outputs(run_dir, notebook, owned)
-        before = {p.name for p in run_dir.iterdir()}
+        before = _run_files(run_dir)
         say(f"[{number}/{len(notebooks)}] {notebook.stem} ...")
         start = time.perf_counter()
         failure = None
@@ -478,9 +502,9 @@ def _run_series(pm: Any, notebooks: list[Path], run_dir: Path, source_dir: Path,
         except ValueError as exc:  # a corrupt metrics file fails the notebook, naming the file
             metrics = {}
             failure = failure or NotebookFailure(notebook.stem, None, None, "ValueError", str(exc), "")
-        created = {p.name for p in run_dir.iterdir()} - before  # the notebook's figures: this run's own files
+        created = _run_files(run_dir) - before  # the notebook's figures: this run's own files
         if created - owned:
-            owned.update(name for name in created if not name.endswith(".tmp"))
+            owned.update(name for name in created if not name.endswith(".tmp") and _is_run_file_name(name))
             _write_ledger(run_dir, owned)
         status = "ok" if failure is None else "failed"
         results.append(NotebookResult(notebook.stem, status, seconds, executed if executed.exists() else None,

@@ -123,6 +123,9 @@ def test_a_wheel_built_from_the_sdist_runs_notebook_00_in_a_fresh_venv(tmp_path)
     summary = json.loads((empty / "run" / "summary.json").read_text())
     assert summary["ok"] and [n["name"] for n in summary["notebooks"]] == ["00_setup_and_data"]
     assert (empty / "run" / "00_setup_and_data.ipynb").is_file()
+    ledger = json.loads((empty / "run" / ".daenr-run-files.json").read_text())["files"]
+    assert any(name.startswith("figures/00_") for name in ledger)  # the notebook's figures: the run's own
+    _run([daenr, "run-notebooks", "--only", "00", "--output", "run", "--no-html"], cwd=empty, env=env)  # reusable
     _run([daenr, "notebooks", "course", "--student"], cwd=empty, env=env)
     _run([daenr, "make-student", "--install-source", "daenr-lite @ https://example.org/daenr_lite.whl"],
          cwd=empty, env=env)

@@ -84,5 +84,42 @@ def test_a_run_folder_of_an_earlier_version_without_the_ledger_is_still_reusable
     _fake_papermill(monkeypatch, {"run": "old", "00_first": "ok", "01_second": "ok"})
     run_notebooks(notebooks_dir=folder, output_dir=out, html=False, progress=False)
     (out / RUN_LEDGER).unlink()  # what a run of the previous version left: its summary.json names its files
+    (out / "figures").mkdir()
+    (out / "figures" / "00_images.png").write_bytes(b"png")  # and figures of the notebooks that summary lists
     _fake_papermill(monkeypatch, {"run": "new", "00_first": "ok", "01_second": "ok"})
+    assert run_notebooks(notebooks_dir=folder, output_dir=out, html=False, progress=False).ok
+
+
+def test_a_file_named_like_a_notebooks_figure_is_refused_too(tmp_path, monkeypatch):
+    from daenr_lite.runner import run_notebooks
+
+    folder, out = _notebook_folder(tmp_path), tmp_path / "run"
+    out.mkdir()
+    (out / "figures").mkdir()
+    (out / "figures" / "00_images.png").write_bytes(b"my picture")  # notebook 00 saves figures/00_<name>.png
+    _fake_papermill(monkeypatch, {"run": "x", "00_first": "ok", "01_second": "ok"})
+    with pytest.raises(FileExistsError, match="already holds figures/00_images.png, which no daenr-lite run wrote"):
+        run_notebooks(notebooks_dir=folder, output_dir=out, html=False, progress=False)
+    assert (out / "figures" / "00_images.png").read_bytes() == b"my picture"
+    assert run_notebooks(notebooks_dir=folder, output_dir=out, html=False, progress=False, only=["01"]).ok
+
+
+def test_figures_a_run_wrote_are_its_own_on_the_next_run(tmp_path, monkeypatch):
+    import papermill
+
+    from daenr_lite.runner import RUN_LEDGER, run_notebooks
+
+    folder, out = _notebook_folder(tmp_path), tmp_path / "run"
+    _fake_papermill(monkeypatch, {"run": "x", "00_first": "ok", "01_second": "ok"})
+    fake = papermill.execute_notebook
+
+    def with_figure(source, executed, parameters, **kw):
+        fake(source, executed, parameters, **kw)
+        figures = Path(parameters["OUTPUT_DIR"]) / "figures"
+        figures.mkdir(exist_ok=True)
+        (figures / f"{Path(source).stem[:2]}_figure.png").write_bytes(b"png")
+
+    monkeypatch.setattr(papermill, "execute_notebook", with_figure)
+    assert run_notebooks(notebooks_dir=folder, output_dir=out, html=False, progress=False).ok
+    assert {"figures/00_figure.png", "figures/01_figure.png"} <= set(json.loads((out / RUN_LEDGER).read_text())["files"])
     assert run_notebooks(notebooks_dir=folder, output_dir=out, html=False, progress=False).ok
