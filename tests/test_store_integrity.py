@@ -252,6 +252,7 @@ def test_a_write_that_fails_after_training_keeps_the_model_and_says_where(tmp_pa
     assert store.n_trained == 1 and store.get(recipe) is model
     entry = store.entry(recipe)  # the session's tables still have its metrics
     assert entry["metrics"]["mse"] == pytest.approx(evaluate(model, data)["mse"])
+    assert store.annotate(recipe, group="YES")["group"] == "YES" == store.entry(recipe)["group"]  # Table 2's label
     assert not list(cache.glob("*.pt")) and not list(cache.glob("*.json"))
 
 

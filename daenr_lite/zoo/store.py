@@ -568,7 +568,11 @@ class ModelStore:
     def annotate(self, recipe: Recipe, **fields: Any) -> dict[str, Any]:
         """Add JSON-able ``fields`` to the cache entry of ``recipe`` (e.g. Table 2's group label)."""
         path = self.cache_dir / f"{recipe.key()}.json"
-        entry = read_entry(self.cache_dir, recipe.key())
+        key = recipe.key()
+        if key in self._unsaved:  # trained here, but its files could not be written: annotate it in memory
+            self._unsaved[key] = _sealed({**self._unsaved[key], **fields})
+            return self._unsaved[key]
+        entry = read_entry(self.cache_dir, key)
         if entry is None:
             raise LookupError(f"no cache entry for {recipe.describe()} in {self.cache_dir}; get() it first.")
         entry.update(fields)
