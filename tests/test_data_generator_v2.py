@@ -77,7 +77,9 @@ def test_image_statistics_are_matched(patches):
 def test_without_the_new_components_v2_tuning_is_v1s(patches):
     train, test = patches
     pop, extras = _population()
-    params = CALIBRATED_V2[1].replace(subunit_weight=0.0, contrast_drive=0.0, normalization=0.0, exponent_scale=1.0)
+    params = CALIBRATED_V2[1].replace(
+        subunit_weight=0.0, suppression=0.0, contrast_drive=0.0, normalization=0.0, exponent_scale=1.0
+    )
     out_train, out_test = v2.filter_outputs(pop, extras, train.images), v2.filter_outputs(pop, extras, test.images)
     got_train, got_test = v2.stimulus_tunings(pop, extras, out_train, out_test, params)
     ref = drives(pop, train.images)
