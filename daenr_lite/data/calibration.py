@@ -15,6 +15,14 @@ untuned fraction of each rate; sets the signal share, hence the oracle) and ``ev
 zero-inflated gamma noise; sets the zero fraction) — by nested bisection with common random numbers,
 averaged over a few seeds. Its result is frozen in :data:`CALIBRATED`; rerun it with
 ``python benchmarks/bench_data.py --calibrate`` after changing the generator and paste the printed table.
+
+**Calibration v2** (generator v2, :mod:`daenr_lite.data.generator_v2`) matches every statistic of
+:mod:`daenr_lite.data.realism` per region (mean over seeds 0-2) within :data:`V2_TOLERANCES` (issue 19): the image
+statistics by construction, the others by a Nelder-Mead search of seven parameters
+(:func:`daenr_lite.data.calibrate.calibrate_v2`), and the default CNN-FR's fraction of the estimated ceiling
+(:data:`CNN_FR_TARGET`, the published model's) by a 1-D search on the suppressive subunit's strength with a
+CNN-FR training per step (``benchmarks/calibrate_v2_cnn_fr.py``). Frozen in :data:`CALIBRATED_V2`; the real
+side in :data:`REAL_TARGETS`; the comparison table in ``docs/realism.md`` (``benchmarks/realism_report.py``).
 """
 from __future__ import annotations
 
