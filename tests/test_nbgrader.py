@@ -119,6 +119,15 @@ def test_autograde_gives_0_points_unsolved_full_points_solved_and_feedback_with_
     assert scores == {"unsolved": (0.0, 2.0), "solved": (2.0, 2.0), "one_wrong": (1.0, 2.0)}
     assert graded == {"check_oracle_correlation": 0.0, "check_spearman_brown": 1.0}
 
+    # a student's "Validate": the unsolved notebook is told what fails, the solved one passes
+    unsolved = subprocess.run([sys.executable, "-m", "nbgrader", "validate",
+                               str(course / "submitted" / "unsolved" / "ps00" / "00_setup_and_data.ipynb")],
+                              cwd=course, capture_output=True, text=True, env=env, timeout=1200)
+    assert "VALIDATION FAILED" in unsolved.stdout and "oracle_correlation: not implemented yet" in unsolved.stdout
+    solved = _nbgrader(course, "validate", str(course / "submitted" / "solved" / "ps00" / "00_setup_and_data.ipynb"),
+                       env=env)
+    assert "Success! Your notebook passes all the tests." in solved.stdout, solved.stdout[-2000:]
+
     _nbgrader(course, "generate_feedback", "ps00")
     feedback = {s: (course / "feedback" / s / "ps00" / "00_setup_and_data.html").read_text(encoding="utf-8")
                 for s in ("unsolved", "solved", "one_wrong")}
