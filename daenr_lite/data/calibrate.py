@@ -17,7 +17,7 @@ from .neurons import noise_free_rates
 from .noise import zero_inflated_gamma
 from .simulated import noise_draws, region_layout, simulate_noise_free
 
-__all__ = ["calibrate", "calibrate_v2", "v2_problem", "V2Problem", "V2_MATCHED", "V2_FREE", "V2_FIXED"]
+__all__ = ["calibrate", "calibrate_v2", "v2_problem", "V2Problem", "V2_MATCHED", "V2_FREE", "V2_FIXED", "simulated_realism"]
 
 
 def _bisect(func: Callable[[float], float], target: float, lo: float, hi: float, increasing: bool, steps: int) -> float:
@@ -144,6 +144,15 @@ def _from_space(base: Any, u: np.ndarray) -> Any:
     for name, value in zip(V2_FREE, u):
         changes[name] = float(1 / (1 + np.exp(-value))) if name == "baseline" else float(np.exp(value))
     return base.replace(**changes)
+
+
+def simulated_realism(region: int, seeds: Any = (0, 1, 2), **load_kwargs: Any) -> list[dict[str, float]]:
+    """:func:`~daenr_lite.data.realism.realism_statistics` of the simulated region for every seed (``load_kwargs``
+    go to :func:`~daenr_lite.data.simulated.load_simulated`, e.g. ``generator="2"`` or ``cache=False``)."""
+    from .realism import realism_statistics
+    from .simulated import load_simulated
+
+    return [realism_statistics(load_simulated(region, int(seed), **load_kwargs)) for seed in seeds]
 
 
 class V2Problem:

@@ -55,7 +55,6 @@ __all__ = [
     "image_realism",
     "realism_statistics",
     "real_realism",
-    "simulated_realism",
     "realism_table",
     "realism_markdown",
     "realism_report",
@@ -226,21 +225,13 @@ def real_realism(region: int, data_dir: str | Path | None = None) -> dict[str, f
     return realism_statistics(load_antolik2016_test_set(region, data_dir=data_dir))
 
 
-def simulated_realism(region: int, seeds: Iterable[int] = (0, 1, 2), **load_kwargs: Any) -> list[dict[str, float]]:
-    """:func:`realism_statistics` of the simulated region for every seed (``load_kwargs`` go to
-    :func:`~daenr_lite.data.simulated.load_simulated`, e.g. ``generator="2"`` or ``cache=False``)."""
-    from .simulated import load_simulated
-
-    return [realism_statistics(load_simulated(region, int(seed), **load_kwargs)) for seed in seeds]
-
-
 def realism_table(
     real: dict[int, dict[str, float]], simulated: dict[int, Sequence[dict[str, float]]]
 ) -> list[dict[str, Any]]:
     """Rows ``{statistic, region, real, sim_mean, sim_sd, sim_min, sim_max}`` (one per statistic and region).
 
     real : ``{region: statistics}`` (e.g. :func:`real_realism`; a region may be missing: ``real`` is NaN).
-    simulated : ``{region: [statistics of each seed]}`` (:func:`simulated_realism`).
+    simulated : ``{region: [statistics of each seed]}`` (:func:`daenr_lite.data.calibrate.simulated_realism`).
     """
     rows = []
     for name in STATISTICS:
