@@ -7,7 +7,9 @@ Subcommands::
     daenr-lite download antolik2016 [--dest DIR] [--url URL | --archive ZIP] [--force]
     daenr-lite sync-notebooks [--notebooks DIR] [--only 00,03] [--no-execute]
     daenr-lite pretrain [--dataset simulated|antolik2016] [--regions 1 2 3] [--seeds 0 1 2] [--device auto]
-                        [--output DIR] [--float16] [--no-table2] [--jobs N]
+                        [--output DIR] [--float16] [--no-table2] [--jobs N] [--scheduler ADDRESS]
+                        [--lam 1e-4 1e-3 1e-2] [--layers 1 2 3 4]
+    daenr-lite sweep-report FOLDER [--output DIR]
     daenr-lite make-student [--notebooks DIR] [--output DIR]
     daenr-lite notebooks DEST [--student]
     daenr-lite info
@@ -106,8 +108,23 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--no-table2", dest="table2", action="store_false",
                      help="skip the region-3 Table 2 models (DAE-NR_i on only its (in)significant neurons)")
     pre.add_argument("--jobs", type=int, default=None,
-                     help="train this many independent models at once, one process and thread each (default: the "
-                     "available cores, at most 4, on CPU; 1 on a GPU); any count trains the same models")
+                     help="worker processes of the dask LocalCluster that trains the grid's independent chains (default: "
+                     "the available cores, at most 4, on CPU; 1 on a GPU; at most one per chain); 1 trains in this "
+                     "process; any count trains the same models")
+    pre.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="train on an existing dask cluster, e.g. tcp://login1:8786 (a dask-jobqueue SLURMCluster's "
+                     "scheduler_address); its workers need no shared folder: the models come back here")
+    pre.add_argument("--lam", dest="lams", type=float, nargs="+", default=None, metavar="LAMBDA",
+                     help="a sweep: train every DAE-NR once per response weight, e.g. --lam 1e-4 1e-3 1e-2 "
+                     "(default: the default 1e-3 only); `daenr-lite sweep-report DIR` summarises it")
+    pre.add_argument("--layers", type=int, nargs="+", default=None, choices=[1, 2, 3, 4],
+                     help="only the DAE-NR_i and probes of these mapping layers (default: 1 2 3 4)")
+
+    sweep = sub.add_parser("sweep-report", help="a lambda sweep's table and figure (PSNR vs test r) from a store folder")
+    sweep.add_argument("folder", type=Path, help="the store folder of `daenr-lite pretrain --lam ... --output FOLDER`")
+    sweep.add_argument("--dataset", choices=["simulated", "antolik2016"], default="simulated")
+    sweep.add_argument("--output", type=Path, default=None,
+                       help="where sweep.md and sweep_psnr_test_r.png go (default: the store folder)")
 
     student = sub.add_parser("make-student", help="write student notebooks: what nbgrader generate_assignment releases")
     student.add_argument("--notebooks", type=Path, default=None, help="instructor notebooks (default ./notebooks)")
@@ -195,6 +212,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
 def _cmd_pretrain(args: argparse.Namespace) -> int:
     from .training import get_device
     from .zoo import pretrain
+    from .zoo.distributed import ChainFailed
     from .zoo.pretrain import auto_jobs
 
     try:
@@ -202,16 +220,32 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
         jobs = auto_jobs(device) if args.jobs is None else args.jobs
         store = pretrain(args.dataset, regions=args.regions, seeds=args.seeds, output=args.output, device=device,
                          data_dir=args.data_dir, float16=args.float16, table2=args.table2, jobs=jobs,
+                         scheduler=args.scheduler, lams=args.lams, layers=args.layers,
                          dataset_options=None if args.dataset == "simulated" else {"verify": args.verify})
     except (OSError, ValueError, LookupError) as exc:  # missing data, unwritable folder, bad option
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except ChainFailed as exc:  # some chains raised; the others are stored
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("error: interrupted; finished models are kept, run the same command again to resume.", file=sys.stderr)
         return 130
     trained = [item for item in store.log if item["source"] == "trained"]
     print(f"{len(trained)} model(s) trained, {len(store.log) - len(trained)} already there; manifest: "
           f"{store.cache_dir / 'manifest.json'}")
+    return 0
+
+
+def _cmd_sweep_report(args: argparse.Namespace) -> int:
+    from .zoo.sweep import write_sweep_report
+
+    try:
+        markdown, figure = write_sweep_report(args.folder, args.output, dataset=args.dataset)
+    except (OSError, ValueError, LookupError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"sweep report: {markdown} (figure {figure})")
     return 0
 
 
@@ -322,6 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "download": _cmd_download,
         "sync-notebooks": _cmd_sync,
         "pretrain": _cmd_pretrain,
+        "sweep-report": _cmd_sweep_report,
         "make-student": _cmd_make_student,
         "info": _cmd_info,
         "notebooks": _cmd_notebooks,

@@ -818,3 +818,54 @@ def plot_explorer_view(originals: Any, reconstructions: Any | None, predicted: A
         ax.set_title(f"test responses, mean r = {np.mean(_per_neuron_r(pred, true)):.2f}", fontsize=9)
     fig.suptitle(title, fontsize=10)
     return fig
+
+
+def plot_lam_sweep(table: Sequence[Mapping[str, Any]], ax: Any = None,
+                   title: str = "DAE-NR: reconstruction against prediction over λ"):
+    """PSNR (y) against test r (x) of a λ sweep: one line per mapping layer through its λ values (each point
+    labelled with its λ), error bars ± 1 sd over seeds; one panel per region.
+
+    ``table``: rows with ``region``, ``layer``, ``lam``, ``psnr``, ``test_corr`` and optionally ``psnr_sd``,
+    ``test_corr_sd`` (:func:`daenr_lite.zoo.sweep.sweep_table`). ``ax`` only for a table of one region.
+    """
+    rows = list(table)
+    if not rows:
+        raise ValueError("the sweep table is empty; make it with daenr_lite.zoo.sweep.sweep_table(sweep_rows(folder)).")
+    regions = sorted({int(r["region"]) for r in rows})
+    if ax is not None and len(regions) > 1:
+        raise ValueError(f"ax= draws one region, but the table has regions {regions}; leave ax=None for one panel each.")
+    if ax is not None:
+        fig, axes = ax.figure, [ax]
+    else:
+        fig = _figure(4.2 * len(regions) + 0.6, 3.8)
+        axes = list(np.atleast_1d(fig.subplots(1, len(regions), squeeze=False)[0]))
+    import matplotlib.pyplot as plt
+
+    colours = plt.get_cmap("viridis")
+    layers = sorted({int(r["layer"]) for r in rows})
+    for panel, region in zip(axes, regions):
+        for i, layer in enumerate(layers):
+            points = sorted((r for r in rows if int(r["region"]) == region and int(r["layer"]) == layer),
+                            key=lambda r: float(r["lam"]))
+            if not points:
+                continue
+            x = np.array([float(r["test_corr"]) for r in points])
+            y = np.array([float(r["psnr"]) for r in points])
+            xerr = np.array([float(r.get("test_corr_sd", np.nan)) for r in points])
+            yerr = np.array([float(r.get("psnr_sd", np.nan)) for r in points])
+            colour = colours(i / max(1, len(layers) - 1) * 0.85)
+            panel.errorbar(x, y, xerr=np.nan_to_num(xerr), yerr=np.nan_to_num(yerr), color=colour, marker="o",
+                           ms=4, lw=1.2, capsize=2, label=f"DAE-NR_{layer} (h{layer})")
+            for r, xi, yi in zip(points, x, y):
+                panel.annotate(f"λ={float(r['lam']):g}", (xi, yi), textcoords="offset points", xytext=(4, 4),
+                               fontsize=7, color=colour)
+        panel.set_xlabel("test r (mean over neurons)")
+        panel.set_ylabel("PSNR (dB)")
+        panel.set_title(f"region {region}", fontsize=9)
+        panel.grid(alpha=0.3)
+    axes[0].legend(fontsize=7, title="mapping layer", title_fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+__all__ += ["plot_lam_sweep"]

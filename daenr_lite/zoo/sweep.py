@@ -1,0 +1,143 @@
+"""A λ / mapping-layer sweep's report: the DAE-NR's trade-off between reconstruction (PSNR) and prediction (test r).
+
+After ``daenr-lite pretrain --lam 1e-4 1e-3 1e-2 --layers 1 2 3 4 --output sweep/`` (or ``pretrain(lams=...,
+layers=...)``), :func:`write_sweep_report` (``daenr-lite sweep-report sweep/``) writes ``sweep.md`` (one row per
+region, mapping layer and λ: mean ± sd over seeds) and one figure, ``sweep_psnr_test_r.png`` (PSNR against test r,
+a line per mapping layer through its λ values; :func:`daenr_lite.plotting.plot_lam_sweep`). Everything is read from
+the folder's entries: nothing is trained or evaluated.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..models.registry import model_spec
+from .recipe import Recipe
+from .store import read_entries
+
+__all__ = ["sweep_rows", "sweep_table", "sweep_markdown", "write_sweep_report", "SWEEP_FIGURE", "SWEEP_MARKDOWN"]
+
+SWEEP_MARKDOWN = "sweep.md"
+SWEEP_FIGURE = "sweep_psnr_test_r.png"
+
+
+def _setting_without_lam(recipe: Recipe) -> str:
+    values = recipe.to_dict()
+    for key in ("seed", "data_seed", "neurons", "model", "region"):
+        values.pop(key)
+    values["train_config"] = {k: v for k, v in values["train_config"].items() if k not in ("seed", "lam")}
+    return json.dumps(values, sort_keys=True)
+
+
+def sweep_rows(folder: str | os.PathLike[str], dataset: str = "simulated") -> list[dict[str, Any]]:
+    """One dict per DAE-NR (all neurons) of ``dataset`` stored in ``folder``: ``region``, ``layer``, ``lam``,
+    ``seed``, ``psnr``, ``test_corr``, ``n_significant``, ``n_neurons``.
+
+    ``ValueError`` (one line) if there is none, or if the models differ in more than λ, layer, region and seed
+    (two sweeps in one folder would be averaged together)."""
+    rows, settings = [], set()
+    for entry in read_entries(Path(folder)).values():
+        recipe = Recipe.from_dict(entry["recipe"])
+        if recipe.dataset != dataset or recipe.spec.kind != "dae_nr" or recipe.neurons is not None:
+            continue
+        settings.add(_setting_without_lam(recipe))
+        metrics, sig = entry.get("metrics") or {}, entry.get("significance") or {}
+        rows.append({"region": recipe.region, "layer": int(recipe.spec.layer), "lam": float(recipe.train_config.lam),
+                     "seed": recipe.seed, "data_seed": recipe.data_seed, "psnr": metrics.get("psnr"),
+                     "test_corr": metrics.get("test_corr"), "n_significant": sig.get("n_significant"),
+                     "n_neurons": sig.get("n_neurons")})
+    if not rows:
+        raise ValueError(f"no {dataset} DAE-NR models in {folder}; train a sweep into it with `daenr-lite pretrain "
+                         f"--dataset {dataset} --lam 1e-4 1e-3 1e-2 --output {folder}`.")
+    if len(settings) > 1:
+        raise ValueError(f"the DAE-NR models in {folder} differ in {len(settings)} settings besides lambda, layer, "
+                         "region and seed (e.g. epochs or training-set size); give each sweep a folder of its own.")
+    return sorted(rows, key=lambda r: (r["region"], r["layer"], r["lam"], r["seed"]))
+
+
+def _mean_sd(values: Sequence[Any]) -> tuple[float, float]:
+    arr = np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+    arr = arr[np.isfinite(arr)]
+    if arr.size == 0:
+        return float("nan"), float("nan")
+    return float(arr.mean()), float(arr.std(ddof=1)) if arr.size > 1 else float("nan")
+
+
+def sweep_table(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mean and sd over seeds of :func:`sweep_rows` per (region, layer, lam): keys ``region``, ``layer``, ``lam``,
+    ``n_seeds``, ``psnr``, ``psnr_sd``, ``test_corr``, ``test_corr_sd``, ``n_significant`` (mean)."""
+    groups: dict[tuple[int, int, float], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[(row["region"], row["layer"], row["lam"])].append(row)
+    table = []
+    for (region, layer, lam), members in sorted(groups.items()):
+        psnr, psnr_sd = _mean_sd([m["psnr"] for m in members])
+        corr, corr_sd = _mean_sd([m["test_corr"] for m in members])
+        sig, _ = _mean_sd([m["n_significant"] for m in members])
+        table.append({"region": region, "layer": layer, "lam": lam, "n_seeds": len(members), "psnr": psnr,
+                      "psnr_sd": psnr_sd, "test_corr": corr, "test_corr_sd": corr_sd, "n_significant": sig,
+                      "n_neurons": members[0]["n_neurons"]})
+    return table
+
+
+def _pm(mean: float, sd: float, digits: int) -> str:
+    if not np.isfinite(mean):
+        return "n/a"
+    return f"{mean:.{digits}f}" + (f" ± {sd:.{digits}f}" if np.isfinite(sd) else "")
+
+
+def sweep_markdown(table: Sequence[dict[str, Any]], folder: str | os.PathLike[str], figure: str = SWEEP_FIGURE) -> str:
+    """The report's Markdown: what was swept, the table, the figure."""
+    lams = sorted({row["lam"] for row in table})
+    layers = sorted({row["layer"] for row in table})
+    regions = sorted({row["region"] for row in table})
+    seeds = sorted({row["n_seeds"] for row in table})
+    lines = [
+        "# λ sweep of the DAE-NR",
+        "",
+        f"Generated by `daenr-lite sweep-report {folder}` from the store's entries (nothing retrained). "
+        f"λ (the response term's weight in MSE + λ (Poisson + readout L1)) ∈ {', '.join(f'{v:g}' for v in lams)}; "
+        f"mapping layers {', '.join(f'h{v}' for v in layers)}; region(s) {', '.join(map(str, regions))}; "
+        f"{'/'.join(map(str, seeds))} seed(s) per setting (mean ± sd over seeds; no sd with one seed).",
+        "",
+        "| region | model | λ | seeds | PSNR (dB) | test r | significant neurons |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in table:
+        sig = "n/a" if not np.isfinite(row["n_significant"]) else f"{row['n_significant']:.1f} of {row['n_neurons']}"
+        display = model_spec(f"dae_nr_{row['layer']}").display
+        lines.append(f"| {row['region']} | {display} | {row['lam']:g} | "
+                     f"{row['n_seeds']} | {_pm(row['psnr'], row['psnr_sd'], 2)} | "
+                     f"{_pm(row['test_corr'], row['test_corr_sd'], 3)} | {sig} |")
+    lines += ["", f"![PSNR against test r over λ]({figure})", "",
+              "Each line is one mapping layer; its points are the λ values (labelled), error bars ± 1 sd over seeds. "
+              "A larger λ weighs the neural responses more: the test r should rise and the PSNR fall.", ""]
+    return "\n".join(lines)
+
+
+def write_sweep_report(folder: str | os.PathLike[str], output: str | os.PathLike[str] | None = None, *,
+                       dataset: str = "simulated") -> tuple[Path, Path]:
+    """Write ``sweep.md`` and ``sweep_psnr_test_r.png`` for the sweep in ``folder`` into ``output`` (default:
+    ``folder``); return both paths."""
+    import matplotlib.pyplot as plt
+
+    from ..plotting import plot_lam_sweep
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder; give the --output folder of `daenr-lite pretrain --lam ...`.")
+    table = sweep_table(sweep_rows(folder, dataset))
+    target = Path(output) if output is not None else folder
+    target.mkdir(parents=True, exist_ok=True)
+    fig = plot_lam_sweep(table)
+    figure = target / SWEEP_FIGURE
+    fig.savefig(figure, dpi=120)
+    plt.close(fig)
+    markdown = target / SWEEP_MARKDOWN
+    markdown.write_text(sweep_markdown(table, folder), encoding="utf-8")
+    return markdown, figure
