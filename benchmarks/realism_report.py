@@ -62,7 +62,41 @@ def build(seeds: tuple[int, ...]) -> str:
             simulated[label][region] = rows
     tolerances = {k: v for k, v in V2_TOLERANCES.items() if k != "cnn_fr_fraction"}
     body = realism_report(real, simulated, tolerances, judged="v2")
-    return HEAD.format(seeds=", ".join(map(str, seeds)), real_source=source) + body
+    return HEAD.format(seeds=", ".join(map(str, seeds)), real_source=source) + body + _cnn_fr_section()
+
+
+def _cnn_fr_section() -> str:
+    """The recorded CNN-FR trainings of the frozen v2 parameters (benchmarks/results/calibration_v2_cnn_fr.jsonl)."""
+    import json
+
+    from daenr_lite.data.calibration import CALIBRATED_V2, CNN_FR_TARGET, V2_TOLERANCES
+
+    path = ROOT / "benchmarks" / "results" / "calibration_v2_cnn_fr.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+    lines = [
+        "### The default CNN-FR on generator v2\n",
+        "Fraction of the estimated ceiling (the estimator used on the real data) reached by the default CNN-FR "
+        "trained on the seed-0 dataset with the frozen parameters, as recorded by `benchmarks/calibrate_v2_cnn_fr.py`; "
+        "the target is the published CNN's fraction on the recordings (Klindt et al. 2017). The ground-truth "
+        "ceiling (r of the noise-free rates with the trial average, `evaluate()`'s `fraction_of_ceiling`) is "
+        "higher under v2, so that fraction is lower.\n",
+        "| region | suppression | test r | estimated ceiling | fraction | target | within ± "
+        f"{V2_TOLERANCES['cnn_fr_fraction']:g} | fraction of the ground-truth ceiling |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for region in (1, 2, 3):
+        frozen = CALIBRATED_V2[region].as_dict()
+        match = [r for r in rows if r["region"] == region and r.get("params") == frozen]
+        if not match:
+            lines.append(f"| {region} | - | - | - | not measured for the frozen parameters | {CNN_FR_TARGET[region]} | - | - |")
+            continue
+        r = match[-1]
+        inside = "yes" if abs(r["fraction"] - CNN_FR_TARGET[region]) <= V2_TOLERANCES["cnn_fr_fraction"] else "**no**"
+        lines.append(
+            f"| {region} | {frozen['suppression']:g} | {r['test_corr']:.3f} | {r['estimated_ceiling']:.3f} | "
+            f"{r['fraction']:.3f} | {CNN_FR_TARGET[region]} | {inside} | {r['fraction_of_ground_truth']:.3f} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
