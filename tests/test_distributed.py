@@ -217,6 +217,21 @@ def test_cli_prints_a_failed_chain_in_one_line(monkeypatch, tmp_path, capsys):
     assert len(err) == 1 and "CNN-FR on simulated region 1" in err[0] and "boom" in err[0]
 
 
+def test_messages_go_where_the_bar_goes(capsys):
+    """The chains line, "trained ..." and "failed: ..." go above the bar, to its stream (stderr), not to tqdm.write's
+    default stdout (where `daenr-lite pretrain > log` would hide them from the terminal)."""
+    from tqdm.auto import tqdm
+
+    from daenr_lite.zoo.distributed import say
+
+    for disable in (False, True):
+        bar = tqdm(total=1, disable=disable)
+        say(bar, f"pretrain: 2 chain(s) on LocalCluster {disable}")
+        bar.close()
+        out, err = capsys.readouterr()
+        assert f"chain(s) on LocalCluster {disable}" in err and not out
+
+
 # ------------------------------------------------------------------------------ the command, interrupted
 def _start_cli(output: Path) -> tuple[subprocess.Popen, list[str]]:
     """`daenr-lite pretrain --jobs 2` in a new session (its own process group, as a terminal's job); returns the
@@ -238,7 +253,7 @@ def _start_cli(output: Path) -> tuple[subprocess.Popen, list[str]]:
 
 def _wait_training(proc: subprocess.Popen, lines: list[str]) -> list[int]:
     """Wait until the cluster's workers train; return every process of the command (itself first)."""
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + 90  # about 5 s on 2 idle cores
     while not any("chain(s) on LocalCluster" in line for line in lines):
         assert proc.poll() is None and time.monotonic() < deadline, "".join(lines)
         time.sleep(0.2)

@@ -82,11 +82,22 @@ class _WorkerBar:
     def set_postfix_str(self, text: str) -> None:
         pass
 
-    def write(self, text: str) -> None:
+    def write(self, text: str, file: Any = None) -> None:
         self.messages.append(text)
 
     def update(self, n: int = 1) -> None:
         self.n += n
+
+
+def say(bar: Any, text: str) -> None:
+    """Write ``text`` where ``bar`` goes (a tqdm bar: its stream, stderr by default, not tqdm.write's stdout; a
+    disabled bar: stderr), above the bar."""
+    import sys
+
+    if isinstance(bar, _WorkerBar):
+        bar.write(text)
+    else:
+        bar.write(text, file=getattr(bar, "fp", None) or sys.stderr)
 
 
 def _store_files(folder: Path) -> dict[str, tuple[bytes, str]]:
@@ -258,7 +269,7 @@ def run_chains(store: ModelStore, chains: list[list[Recipe]], table2_models: lis
         services = client.scheduler_info().get("services", {})
         dashboard = f"; dashboard {client.dashboard_link}" if "dashboard" in services else ""
         if progress:
-            bar.write(f"pretrain: {len(todo)} chain(s) on {where}{dashboard}")
+            say(bar, f"pretrain: {len(todo)} chain(s) on {where}{dashboard}")
         remote_threads = threads if scheduler is None else None  # another cluster: each worker's own thread policy
         futures = {}
         for chain, seed_files in todo:
@@ -274,20 +285,20 @@ def run_chains(store: ModelStore, chains: list[list[Recipe]], table2_models: lis
             except Exception as exc:  # the worker died too often (KilledWorker), or the task could not run
                 line = f"{chain[0].describe()}: {type(exc).__name__}: {' '.join(str(exc).split())}"
                 failures.append(line)
-                bar.write(f"failed: {line}")
+                say(bar, f"failed: {line}")
                 continue
             for item in result["files"]:
                 problem = _verify_and_write(store, item)
                 if problem:
                     failures.append(problem)
-                    bar.write(f"failed: {problem}")
+                    say(bar, f"failed: {problem}")
             store.log.extend(result["log"])
             for message in result["messages"] if progress else []:
-                bar.write(message)
+                say(bar, message)
             bar.update(result["n_models"])
             if result["error"]:
                 failures.append(result["error"])
-                bar.write(f"failed: {result['error']}")
+                say(bar, f"failed: {result['error']}")
             future.release()
     if failures:
         raise ChainFailed(failures, len(chains), store.cache_dir)

@@ -164,7 +164,9 @@ def _train_one(store: ModelStore, recipe: Recipe, table2_models: list[str], bar:
     before = store.n_trained
     store.get(recipe)
     if progress and store.n_trained > before:
-        bar.write(f"trained {recipe.describe()} in {time.perf_counter() - start:.1f} s")
+        from .distributed import say
+
+        say(bar, f"trained {recipe.describe()} in {time.perf_counter() - start:.1f} s")
     bar.update()
     if recipe.region == TABLE2_REGION and recipe.model in table2_models:
         table2_entries(store, recipe, before_each=lambda sub: bar.set_postfix_str(
