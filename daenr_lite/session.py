@@ -50,7 +50,7 @@ class Session:
     output_dir: Path
     store: Any
     threads: Any
-    _data: dict[tuple[int, int], Any] = field(default_factory=dict, repr=False)
+    _data: dict[tuple[int, int, str | None], Any] = field(default_factory=dict, repr=False)
 
     @property
     def mode(self) -> str:
@@ -62,12 +62,16 @@ class Session:
         return (self.seed,) if self.preset.quick else self.preset.seeds
 
     def data(self, region: int | None = None, seed: int | None = None) -> Any:
-        """The full dataset of ``region`` (default: the session's) with data seed ``seed`` (default: :attr:`seed`)."""
+        """The full dataset of ``region`` (default: the session's) with data seed ``seed`` (default: :attr:`seed`);
+        simulated data come from the configured generator (:func:`daenr_lite.config.simulated_generator`)."""
+        from .config import simulated_generator
         from .data import load_dataset
 
-        key = (int(region or self.region), int(self.seed if seed is None else seed))
+        # simulated data follow the configured generator ($DAENR_GENERATOR, as the session's recipes do)
+        options = {"generator": simulated_generator()} if self.dataset == "simulated" else {}
+        key = (int(region or self.region), int(self.seed if seed is None else seed), options.get("generator"))
         if key not in self._data:
-            self._data[key] = load_dataset(self.dataset, region=key[0], seed=key[1])
+            self._data[key] = load_dataset(self.dataset, region=key[0], seed=key[1], **options)
         return self._data[key]
 
     def train_data(self, region: int | None = None, seed: int | None = None) -> Any:

@@ -280,7 +280,7 @@ class ModelStore:
         self.progress = bool(progress)
         self.log: list[dict[str, Any]] = []
         self._models: dict[str, nn.Module] = {}
-        self._datasets: dict[tuple[str, int, int], Any] = {}
+        self._datasets: dict[tuple[str, int, int, str | None], Any] = {}  # (dataset, region, data seed, generator)
         self._zoo_entries: list[tuple[Path, dict[str, dict[str, Any]]]] | None = None
         self._unsaved: dict[str, dict[str, Any]] = {}  # entries of models trained here whose write failed
 
@@ -400,19 +400,24 @@ class ModelStore:
 
     def dataset_for(self, recipe: Recipe, dataset: Any = None) -> Any:
         """The recipe's dataset (neuron subset applied), loading and caching the full dataset if needed."""
-        full_key = (recipe.dataset, recipe.region, recipe.data_seed)
+        # the recipe's generator, explicitly (a v1 recipe must get v1 data whatever $DAENR_GENERATOR says)
+        options = {**self.dataset_options, **({"generator": recipe.generator} if recipe.dataset == "simulated" else {})}
+        full_key = (recipe.dataset, recipe.region, recipe.data_seed, options.get("generator"))
         if dataset is None:
             if full_key not in self._datasets:
                 from ..data import load_dataset
 
                 self._datasets[full_key] = load_dataset(recipe.dataset, region=recipe.region,
-                                                        seed=recipe.data_seed, data_dir=self.data_dir,
-                                                        **self.dataset_options)
+                                                        seed=recipe.data_seed, data_dir=self.data_dir, **options)
             dataset = self._datasets[full_key]
         name, region = getattr(dataset, "source", None), getattr(dataset, "region", None)
         if name in ("simulated", "antolik2016") and (name != recipe.dataset or region != recipe.region):
             raise ValueError(f"the dataset passed is {name!r} region {region}, but the recipe needs "
                              f"{recipe.dataset!r} region {recipe.region}.")
+        generator = (getattr(dataset, "info", None) or {}).get("generator_version")
+        if name == "simulated" and generator is not None and str(generator) != recipe.generator:
+            raise ValueError(f"the dataset passed was simulated by generator {generator}, but the recipe needs "
+                             f"generator {recipe.generator} (set $DAENR_GENERATOR or the recipe's generator).")
         if recipe.n_train is not None:
             dataset = first_training_images(dataset, recipe.n_train)
         return dataset if recipe.neurons is None else dataset.subset_neurons(np.asarray(recipe.neurons))
