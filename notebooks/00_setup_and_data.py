@@ -306,8 +306,8 @@ else:
 # The oracle correlation is one statistic. The cell below computes eleven more on this notebook's test set
 # (definitions in `daenr_lite/data/realism.py`, the same code for real and simulated data) and puts them
 # beside the values measured on the real region (stored in `daenr_lite.data.calibration.REAL_TARGETS`).
-The last columns say whether this dataset is within the tolerance generator v2 was calibrated to (on the
-mean over three seeds, so one seed of v2 may miss a row narrowly).
+# The last columns say whether this dataset is within the tolerance generator v2 was calibrated to (on the
+# mean over three seeds, so one seed of v2 may miss a row narrowly).
 
 # %%
 from daenr_lite.data.calibration import compare_with_real
