@@ -12,6 +12,8 @@ import pytest
 from daenr_lite.data import load_dataset
 from daenr_lite.training import evaluate
 from daenr_lite.zoo import GRID_MODELS, ModelStore, Recipe, load_pretrained
+from daenr_lite.zoo.reproducibility import inference_tolerance, machine_fingerprint, retrain_tolerance, same_kernels
+from daenr_lite.zoo.retrain import retrain_shipped_recipe
 from daenr_lite.zoo.store import SHIPPED_ZOO_DIR, file_sha256
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,30 +67,32 @@ def test_every_shipped_checkpoint_reproduces_its_manifest_metrics(entries):
             datasets[key] = load_dataset("simulated", region=recipe.region, seed=recipe.data_seed)
         model = store.get(recipe)
         scores = evaluate(model, store.dataset_for(recipe, datasets[key]))
+        tolerance = inference_tolerance(e)  # exact on the kernels that evaluated the manifest, else measured
         for name, value in e["metrics"].items():
-            assert value == pytest.approx(scores[name], abs=1e-6, nan_ok=True), (e["file"], name)
+            assert scores[name] == pytest.approx(value, abs=tolerance[name], nan_ok=True), (
+                f"{e['file']} {name}: evaluated {scores[name]:.6f}, manifest {value:.6f}, tolerance {tolerance[name]:g}")
     assert store.n_trained == 0
 
 
 @pytest.mark.slow
 def test_a_shipped_recipe_retrained_from_its_manifest_gives_the_same_model(entries, tmp_path):
-    """The zoo is reproducible, not hand-made: retrain the cheapest recipe (a probe on the shipped DAE)."""
+    """The zoo is reproducible, not hand-made: retrain the cheapest recipe (a probe on the shipped DAE).
+
+    Exact (1e-6) when the manifest's recorded machine has this machine's kernels; otherwise within the tolerance
+    measured across kernel families (benchmarks/cross_cpu_tolerance.py, daenr_lite/zoo/reproducibility.py).
+    """
     entry = next(e for e in entries if e["recipe"]["model"] == "dae_probe_4" and e["recipe"]["region"] == 2
                  and e["recipe"]["seed"] == 0)
-    recipe = Recipe.from_dict(entry["recipe"])
-    # a zoo holding only the probe's shipped DAE, so that exactly the probe is retrained
-    dae = next(e for e in entries if e["key"] == recipe.backbone().key())
-    zoo = tmp_path / "zoo"
-    zoo.mkdir()
-    (zoo / dae["file"]).write_bytes((SHIPPED_ZOO_DIR / dae["file"]).read_bytes())
-    (zoo / "manifest.json").write_text(json.dumps({"models": {dae["key"]: dae}}))
-    store = ModelStore(tmp_path / "cache", zoo_dirs=[zoo], progress=False)
-    store.get(recipe)
-    assert store.n_trained == 1
-    retrained = store.entry(recipe)
-    assert retrained["epochs"] == entry["epochs"] and retrained["best_epoch"] == entry["best_epoch"]
-    for name, value in entry["metrics"].items():
-        assert retrained["metrics"][name] == pytest.approx(value, abs=1e-3, nan_ok=True), name
+    retrained = retrain_shipped_recipe(entry["key"], tmp_path)
+    tolerance = retrain_tolerance(entry)
+    if same_kernels(entry.get("machine")):
+        assert retrained["epochs"] == entry["epochs"] and retrained["best_epoch"] == entry["best_epoch"]
+    reference = entry.get("metrics_float32") or entry["metrics"]  # the retrain keeps float32 weights
+    for name, value in reference.items():
+        assert retrained["metrics"][name] == pytest.approx(value, abs=tolerance[name], nan_ok=True), (
+            f"{name}: retrained {retrained['metrics'][name]:.6f}, manifest {value:.6f}, tolerance {tolerance[name]:g}"
+            f" ({'same kernels' if same_kernels(entry.get('machine')) else 'other kernels'}: "
+            f"{entry.get('machine')} vs {machine_fingerprint()})")
 
 
 def test_load_pretrained_returns_a_ready_model():

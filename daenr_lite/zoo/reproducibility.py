@@ -14,7 +14,11 @@ model is the same model only up to a tolerance, which is *measured*, never guess
 - :data:`TRAINING_TOLERANCE` (whole trainings, e.g. the GPU check's pretrain against the shipped CPU zoo) comes
   from two builds of the whole zoo that differ in summation order only (``benchmarks/results/zoo_v1_vs_v2.md``:
   largest differences test r 0.041, PSNR 0.23 dB, SSIM 0.010, 6 significant neurons over 98 recipes), about 1.25x.
-- :data:`INFERENCE_TOLERANCE`: the same weights evaluated with other kernels (no training in between).
+- :data:`INFERENCE_TOLERANCE`: the same weights evaluated with other CPU kernels (no training in between), from
+  the same script: seed 0's shipped models evaluated under each kernel family; twice the largest difference.
+  :data:`DEVICE_INFERENCE_TOLERANCE` (another device, e.g. the GPU check) also covers the whole manifest's
+  float16-stored weights against their float32 originals (a 10-bit mantissa, the precision of the TF32
+  convolutions that GPUs use by default).
 
 When the manifest records the machine (:func:`machine_fingerprint`, written by the store into every entry) and it
 matches the current one (:func:`same_kernels`), a retrain must give the same numbers to rounding:
@@ -22,7 +26,6 @@ matches the current one (:func:`same_kernels`), a retrain must give the same num
 """
 from __future__ import annotations
 
-import json
 import platform
 from pathlib import Path
 from typing import Any, Mapping
@@ -36,30 +39,59 @@ __all__ = [
     "RETRAIN_TOLERANCE",
     "TRAINING_TOLERANCE",
     "INFERENCE_TOLERANCE",
+    "DEVICE_INFERENCE_TOLERANCE",
+    "inference_tolerance",
     "SAME_KERNELS_TOLERANCE",
-    "retrain_shipped_recipe",
 ]
 
 #: |difference| allowed between a shipped probe and the same recipe retrained with other kernels (measured: see
 #: the module docstring; benchmarks/results/cross_cpu_tolerance.md)
 RETRAIN_TOLERANCE: dict[str, float] = {
-    "test_corr": 0.01,
-    "fraction_of_ceiling": 0.012,
-    "oracle_corr": 0.025,
-    "single_trial_corr": 0.006,
-    "feve": 0.012,
-    "feve_all": 0.015,
+    "feve": 0.034,
+    "feve_all": 0.025,
+    "fraction_of_ceiling": 0.13,
+    "n_undefined_corr": 28.0,
+    "oracle_corr": 1e-06,
+    "single_trial_corr": 0.063,
+    "test_corr": 0.12,
 }
 #: |difference| allowed between two whole trainings of one recipe on different kernels (zoo_v1_vs_v2.md, ~1.25x)
 TRAINING_TOLERANCE: dict[str, float] = {"test_corr": 0.05, "fraction_of_ceiling": 0.07, "psnr": 0.3, "ssim": 0.015,
                                         "n_significant": 8}
-#: |difference| allowed between the same weights evaluated on two devices or kernel families
-INFERENCE_TOLERANCE: dict[str, float] = {"test_corr": 0.005, "fraction_of_ceiling": 0.006, "psnr": 0.05, "ssim": 0.002}
+#: |difference| allowed between the same weights evaluated with other CPU kernels (cross_cpu_tolerance.py: twice the
+#: largest difference over the kernel families this CPU can emulate)
+INFERENCE_TOLERANCE: dict[str, float] = {
+    "feve": 3.3e-08,
+    "feve_all": 9.9e-08,
+    "fraction_of_ceiling": 0.0071,
+    "mse": 4.1e-10,
+    "n_undefined_corr": 2.0,
+    "oracle_corr": 1e-06,
+    "psnr": 4.9e-07,
+    "single_trial_corr": 0.0033,
+    "ssim": 2.7e-08,
+    "test_corr": 0.0058,
+}
+#: |difference| allowed between the same weights evaluated on another device (cross_cpu_tolerance.py: twice the
+#: largest of other CPU kernels and float16-rounded weights, a 10-bit mantissa like a GPU's TF32 convolutions)
+DEVICE_INFERENCE_TOLERANCE: dict[str, float] = {
+    "feve": 0.00044,
+    "feve_all": 0.005,
+    "fraction_of_ceiling": 0.042,
+    "mse": 4.2e-06,
+    "n_undefined_corr": 4.0,
+    "oracle_corr": 1e-06,
+    "psnr": 0.0056,
+    "single_trial_corr": 0.02,
+    "ssim": 0.00041,
+    "test_corr": 0.036,
+}
 #: on identical kernels a retrain reproduces the stored metrics to float rounding
 SAME_KERNELS_TOLERANCE = 1e-6
 
-#: metrics that describe the data, not the model: equal on every machine
-_DATA_METRICS = ("ceiling", "feve_n_neurons", "n_undefined_corr")
+#: metrics that describe the data, not the model: equal on every machine (``n_undefined_corr`` is the model's:
+#: neurons it predicts as a constant)
+_DATA_METRICS = ("ceiling", "feve_n_neurons")
 
 
 def _cpu_model() -> str:
@@ -112,50 +144,30 @@ def same_kernels(recorded: Mapping[str, Any] | None, current: Mapping[str, Any] 
                                                                 "device"))
 
 
-def retrain_tolerance(entry: Mapping[str, Any]) -> dict[str, float]:
-    """Per-metric tolerance for a retrain of ``entry``'s recipe on this machine: exact on the same kernels.
-
-    Data metrics (the ceiling, neuron counts) do not depend on the kernels and are always exact.
-    """
+def _tolerance(entry: Mapping[str, Any], measured: Mapping[str, float], name: str) -> dict[str, float]:
     names = [n for n in entry.get("metrics", {}) if n not in _DATA_METRICS]
     if same_kernels(entry.get("machine")):
         tolerance = {n: SAME_KERNELS_TOLERANCE for n in names}
     else:
-        missing = [n for n in names if n not in RETRAIN_TOLERANCE]
+        missing = [n for n in names if n not in measured]
         if missing:
             raise KeyError(f"no measured cross-machine tolerance for {', '.join(missing)}; "
-                           "measure it with benchmarks/cross_cpu_tolerance.py and add it to RETRAIN_TOLERANCE.")
-        tolerance = {n: RETRAIN_TOLERANCE[n] for n in names}
+                           f"measure it with benchmarks/cross_cpu_tolerance.py and add it to {name}.")
+        tolerance = {n: max(float(measured[n]), SAME_KERNELS_TOLERANCE) for n in names}  # rounding always
     tolerance.update({n: SAME_KERNELS_TOLERANCE for n in _DATA_METRICS if n in entry.get("metrics", {})})
     return tolerance
 
 
-def retrain_shipped_recipe(key: str, workdir: str | Path, zoo_dir: str | Path | None = None) -> dict[str, Any]:
-    """Retrain one shipped recipe (a probe or any model) into ``workdir`` and return the new entry.
+def retrain_tolerance(entry: Mapping[str, Any]) -> dict[str, float]:
+    """Per-metric tolerance for a retrain of ``entry``'s recipe on this machine: exact on the same kernels
+    (:func:`same_kernels` with the entry's recorded ``machine``), else :data:`RETRAIN_TOLERANCE`.
 
-    Only the recipe itself is trained: a probe's DAE is copied from the zoo into a zoo of its own, so that the
-    comparison measures the probe's training alone.
+    Data metrics (the ceiling, neuron counts) do not depend on the kernels and are always exact.
     """
-    from .recipe import Recipe
-    from .store import SHIPPED_ZOO_DIR, ModelStore, read_entries
+    return _tolerance(entry, RETRAIN_TOLERANCE, "RETRAIN_TOLERANCE")
 
-    zoo_dir = Path(zoo_dir) if zoo_dir is not None else SHIPPED_ZOO_DIR
-    entries = read_entries(zoo_dir)
-    if key not in entries:
-        raise LookupError(f"{key!r} is not in {zoo_dir / 'manifest.json'}; list the keys with "
-                          "daenr_lite.zoo.available_pretrained().")
-    recipe = Recipe.from_dict(entries[key]["recipe"])
-    workdir = Path(workdir)
-    zoo = workdir / "zoo"
-    zoo.mkdir(parents=True, exist_ok=True)
-    kept = {}
-    if recipe.spec.kind == "dae_probe":
-        backbone = entries[recipe.backbone().key()]
-        (zoo / backbone["file"]).write_bytes((zoo_dir / backbone["file"]).read_bytes())
-        kept[backbone["key"]] = backbone
-    (zoo / "manifest.json").write_text(json.dumps({"models": kept}))
-    store = ModelStore(workdir / "cache", zoo_dirs=[zoo], progress=False)
-    store.get(recipe)
-    if store.n_trained != 1:
-        raise RuntimeError(f"expected to train exactly {key}, trained {store.n_trained} models.")
-    return store.entry(recipe)
+
+def inference_tolerance(entry: Mapping[str, Any]) -> dict[str, float]:
+    """Per-metric tolerance for ``entry``'s stored weights evaluated on this machine's CPU: exact on the same
+    kernels, else :data:`INFERENCE_TOLERANCE` (an entry that does not record its machine counts as another one)."""
+    return _tolerance(entry, INFERENCE_TOLERANCE, "INFERENCE_TOLERANCE")
