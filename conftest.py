@@ -14,4 +14,4 @@ os.environ.setdefault("DAENR_MODE", "quick")
 os.environ.setdefault("DAENR_DATA_DIR", os.path.join(tempfile.gettempdir(), "daenr-lite-test-cache"))
 
 # the student notebooks (exercises unsolved) are executed by tests/test_student.py, not by nbval
-collect_ignore_glob = ["notebooks/student/*"]
+collect_ignore_glob = ["notebooks/student/*", "notebooks/student_*/*"]  # student_<path>: make-student --path

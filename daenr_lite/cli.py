@@ -10,7 +10,8 @@ Subcommands::
                         [--output DIR] [--float16] [--no-table2] [--jobs N] [--scheduler ADDRESS]
                         [--lam 1e-4 1e-3 1e-2] [--layers 1 2 3 4]
     daenr-lite sweep-report FOLDER [--output DIR]
-    daenr-lite make-student [--notebooks DIR] [--output DIR]
+    daenr-lite make-student [--notebooks DIR] [--output DIR] [--path 90min|3x90|full]
+    daenr-lite course [90min|3x90|full] [--fix] [--write docs/course.md]
     daenr-lite notebooks DEST [--student]
     daenr-lite info
 """
@@ -43,6 +44,8 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .config import COURSE_PATHS
+
     parser = argparse.ArgumentParser(
         prog="daenr-lite",
         description="DAE-NR teaching package: run the notebook series, download the real recordings.",
@@ -134,6 +137,20 @@ def build_parser() -> argparse.ArgumentParser:
                          help="what the notebooks' first cell pip-installs on a hosted Jupyter (e.g. Colab) without "
                          "daenr-lite: your course's git+https://... address or a wheel URL ($DAENR_LITE_SOURCE, "
                          "where set, wins)")
+    student.add_argument("--path", default=None, choices=list(COURSE_PATHS),
+                         help="hand out one course path (docs/course.md): only its notebooks, each section marked "
+                         "with what to do or skip and the time so far (default: the full series; the output "
+                         "folder then defaults to notebooks/student_<path>)")
+
+    course = sub.add_parser("course", help="the course paths: sections, timings and sessions (docs/course.md)")
+    course.add_argument("path", nargs="?", default=None, choices=list(COURSE_PATHS),
+                        help="one path (default: all of them)")
+    course.add_argument("--notebooks", type=Path, default=None, help="instructor notebooks (default ./notebooks, "
+                        "else the installed ones)")
+    course.add_argument("--fix", action="store_true", help="rewrite the 'min so far' totals of the notebooks' "
+                        "section markers after changing a section's minutes")
+    course.add_argument("--write", type=Path, default=None, metavar="DOC",
+                        help="rewrite the generated part of DOC (docs/course.md): the paths and instructor notes")
 
     nbs = sub.add_parser("notebooks", help="copy the notebooks that ship with daenr-lite into a folder")
     nbs.add_argument("dest", type=Path, help="folder to copy them into (created if needed; nothing is overwritten)")
@@ -263,13 +280,58 @@ def _cmd_make_student(args: argparse.Namespace) -> int:
         except FileNotFoundError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        output = Path("student") if output is None else output
+        default = "student" if args.path in (None, "full") else f"student_{args.path}"
+        output = Path(default) if output is None else output
     try:
-        written = make_student(notebooks, output, echo=None, install_source=args.install_source)
+        written = make_student(notebooks, output, echo=None, install_source=args.install_source,
+                               path=args.path)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {len(written) // 2} student notebooks to {written[0].parent}")
+    return 0
+
+
+def _cmd_course(args: argparse.Namespace) -> int:
+    from .config import COURSE_PATHS
+    from .course import check_markers, fix_markers, format_plan
+
+    notebooks = args.notebooks
+    if notebooks is None:
+        notebooks = Path.cwd() / "notebooks"
+        if not any(notebooks.glob("[0-9][0-9]_*.py")):
+            from .bundled import bundled_notebooks_dir
+
+            try:
+                notebooks = bundled_notebooks_dir()
+            except FileNotFoundError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+    sources = sorted(p for p in Path(notebooks).glob("[0-9][0-9]_*.py"))
+    if not sources:
+        print(f"error: no NN_name.py notebooks in {notebooks}; pass --notebooks.", file=sys.stderr)
+        return 2
+    if args.fix:
+        for source in sources:
+            if fix_markers(source):
+                print(f"rewrote the running totals of {source.name}; run `daenr-lite sync-notebooks` next")
+    problems = [f"{source.name}: {problem}" for source in sources for problem in check_markers(source)]
+    if problems:
+        print("error: " + problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+              file=sys.stderr)
+        return 2
+    if args.write is not None:
+        from .course import write_course_doc
+
+        changed = write_course_doc(args.write, notebooks)
+        print(f"{'rewrote' if changed else 'up to date:'} {args.write}")
+        return 0
+    try:
+        for name in [args.path] if args.path else list(COURSE_PATHS):
+            print(format_plan(name, notebooks))
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -358,6 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "pretrain": _cmd_pretrain,
         "sweep-report": _cmd_sweep_report,
         "make-student": _cmd_make_student,
+        "course": _cmd_course,
         "info": _cmd_info,
         "notebooks": _cmd_notebooks,
     }

@@ -38,6 +38,9 @@ __all__ = [
     "DEFAULT_GENERATOR",
     "GENERATOR_ENV",
     "simulated_generator",
+    "CoursePath",
+    "COURSE_PATHS",
+    "SECTION_TIERS",
 ]
 
 #: environment variable that sets torch's CPU thread count for daenr-lite (see :mod:`daenr_lite.threads`)
@@ -359,3 +362,36 @@ def preset(mode: Any = None) -> Preset:
     """The :class:`Preset` of ``mode`` (see :func:`parse_mode`)."""
     return PRESETS[parse_mode(mode)]
 
+
+
+# ------------------------------------------------------------------------------------------ course paths
+@dataclass(frozen=True)
+class CoursePath:
+    """One way through the notebook series (:mod:`daenr_lite.course`; docs/course.md).
+
+    ``tiers``: the section tiers it covers (every section heading of a notebook carries one: ``core``,
+    ``extended``, ``bonus`` or ``discussion``); ``sessions``: the notebooks (two-digit prefixes) of each
+    session, in order; ``discussion_minutes``: the closing discussion of each session (its prompts are the
+    session's "Further questions"); ``session_minutes``: what each session must add up to (``None``: no limit).
+    """
+
+    name: str
+    title: str
+    tiers: tuple[str, ...]
+    sessions: tuple[tuple[str, ...], ...]
+    discussion_minutes: int
+    session_minutes: int | None
+
+
+#: section tiers, in order: the 90-minute path takes ``core``; the 3 x 90-minute path adds ``extended``; the
+#: full series adds ``bonus`` and each notebook's own ``discussion``
+SECTION_TIERS = ("core", "extended", "bonus", "discussion")
+_ALL_NOTEBOOKS = ("00", "01", "02", "03", "04", "05")
+#: the course paths, by the name ``daenr-lite make-student --path`` takes
+COURSE_PATHS: dict[str, CoursePath] = {
+    "90min": CoursePath("90min", "one 90-minute session", ("core",), (("00", "02", "03", "04", "05"),), 10, 90),
+    "3x90": CoursePath("3x90", "three 90-minute sessions", ("core", "extended"),
+                       (("00", "01"), ("02", "03"), ("04", "05")), 10, 90),
+    "full": CoursePath("full", "the full series (homework or a self-paced module)",
+                       ("core", "extended", "bonus", "discussion"), (_ALL_NOTEBOOKS,), 0, None),
+}

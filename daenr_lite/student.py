@@ -56,12 +56,15 @@ def check_install_source(install_source: str) -> str:
     return install_source
 
 
-def student_notebook(py_path: str | os.PathLike[str], install_source: str | None = None):
+def student_notebook(py_path: str | os.PathLike[str], install_source: str | None = None, path: str | None = None):
     """The student version (an ``nbformat`` notebook) of the instructor notebook ``py_path`` (``NN_name.py``).
 
     Reads the paired ``NN_name.ipynb`` (what nbgrader would be given), after checking that it is in sync with
-    the ``.py``; writes ``install_source`` (see :func:`check_install_source`) into the install cell; returns
-    :func:`daenr_lite.grading.release` of it. Raises ``ValueError`` naming the notebook for a drifted pair,
+    the ``.py``; writes ``install_source`` (see :func:`check_install_source`) into the install cell; with a
+    course ``path`` (``"90min"``, ``"3x90"``: :data:`daenr_lite.config.COURSE_PATHS`) rewrites its section
+    markers for that path (:func:`daenr_lite.course.path_notebook`); returns :func:`daenr_lite.grading.release`
+    of it (the path's markdown is rewritten before the release, so it is what nbgrader would release of the
+    path's instructor notebook). Raises ``ValueError`` naming the notebook for a drifted pair,
     a missing ``.ipynb`` or bad solution markers.
     """
     import nbformat
@@ -82,13 +85,17 @@ def student_notebook(py_path: str | os.PathLike[str], install_source: str | None
         for cell in notebook.cells:
             if cell.cell_type == "code":
                 cell.source = cell.source.replace(INSTALL_PLACEHOLDER, install_source)
+    if path is not None and path != "full":
+        from .course import path_notebook
+
+        notebook = path_notebook(notebook, path, py.stem, py.parent)
     return release(notebook, name=str(ipynb))
 
 
 def make_student(notebooks_dir: str | os.PathLike[str] | None = None,
                  output_dir: str | os.PathLike[str] | None = None,
                  echo: Callable[[str], None] | None = print,
-                 install_source: str | None = None) -> list[Path]:
+                 install_source: str | None = None, path: str | None = None) -> list[Path]:
     """Write the student version of every ``NN_name`` notebook (``.ipynb`` and its paired ``.py``).
 
     notebooks_dir : the instructor notebooks (default ``./notebooks``), ``.py`` and ``.ipynb`` in sync.
@@ -96,6 +103,9 @@ def make_student(notebooks_dir: str | os.PathLike[str] | None = None,
     install_source : what the first cell ("open anywhere") pip-installs where daenr-lite is missing, e.g. your
         course's ``git+https://...`` address or a wheel URL (default: the placeholder, which makes the cell
         stop and tell the student to ask for the address unless ``$DAENR_LITE_SOURCE`` is set).
+    path : a course path (``"90min"``, ``"3x90"``; :mod:`daenr_lite.course`): only the path's notebooks, their
+        section markers saying what to do and skip and the time so far (default ``None``: every notebook as it
+        is, the full series); the default ``output_dir`` is then ``<notebooks_dir>/student_<path>``.
     Returns the written paths (each ``.ipynb`` followed by its ``.py``). Everything is checked before anything
     is written.
     """
@@ -105,17 +115,25 @@ def make_student(notebooks_dir: str | os.PathLike[str] | None = None,
     say = echo or (lambda _msg: None)
     if install_source is not None:
         check_install_source(install_source)
+    if path is not None:
+        from .course import course_path
+
+        course = course_path(path)
     source_dir = Path(notebooks_dir) if notebooks_dir is not None else Path.cwd() / "notebooks"
     sources = sorted(p for p in source_dir.glob("*.py") if _NOTEBOOK.match(p.name))
     if not sources:
         raise FileNotFoundError(f"no NN_name.py notebooks in {source_dir}; pass the notebooks folder.")
-    target = Path(output_dir) if output_dir is not None else source_dir / "student"
+    if path is not None:
+        wanted = {prefix for session in course.sessions for prefix in session}
+        sources = [p for p in sources if p.name[:2] in wanted]
+    default = "student" if path is None or path == "full" else f"student_{path}"
+    target = Path(output_dir) if output_dir is not None else source_dir / default
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(f"{target} exists and is not a folder; choose another --output.")
     if target.resolve() == source_dir.resolve():
         raise ValueError(f"--output {target} is the instructor notebooks' folder; the student versions would "
                          "replace them. Choose another folder.")
-    released = [(source, student_notebook(source, install_source)) for source in sources]
+    released = [(source, student_notebook(source, install_source, path)) for source in sources]
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for source, notebook in released:
