@@ -521,11 +521,11 @@ def _readout_reference(features: np.ndarray, mask: np.ndarray, weights: np.ndarr
 
     c, h, w = features.shape[1:]
     readout = FactorizedReadout((c, h, w), mask.shape[0], positive=False, config=ModelConfig()).double()
-    with torch.no_grad():
-        readout.raw_mask.copy_(torch.as_tensor(mask))
-        readout.raw_features.copy_(torch.as_tensor(weights))
-        readout.bias.copy_(torch.as_tensor(bias))
-        return readout(torch.as_tensor(features)).numpy()
+    with torch.no_grad():  # float64 whatever the inputs' dtype (a model's float32 feature maps, as notebook 02's)
+        readout.raw_mask.copy_(torch.as_tensor(mask, dtype=torch.float64))
+        readout.raw_features.copy_(torch.as_tensor(weights, dtype=torch.float64))
+        readout.bias.copy_(torch.as_tensor(bias, dtype=torch.float64))
+        return readout(torch.as_tensor(features, dtype=torch.float64)).numpy()
 
 
 def _readout_drive(features, mask, weights):

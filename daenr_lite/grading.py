@@ -11,11 +11,13 @@ The instructor notebooks carry nbgrader's cell metadata (schema 3), so a course 
   validate, ``$NBGRADER_EXECUTION`` set), raises ``AssertionError`` with that message for a wrong or missing
   answer, so the cell scores 0;
 - **read-only cells** (``"locked": true``): the cells grading depends on (the imports of the checks and the
-  setup) and the notebook code that follows an exercise (e.g. ``use = f if passed(f) else solution("f")``);
+  setup) and the notebook code that follows an exercise (e.g. ``use = choose(f)``: ``f`` once it passes
+  its check, else daenr-lite's implementation, saying which);
   nbgrader restores them from its database when it autogrades.
 
 Outside nbgrader a test cell only prints its message, so a student notebook still runs to the end with every
-exercise unsolved (the notebook continues with daenr-lite's implementation; :func:`passed` says which to use).
+exercise unsolved (the notebook continues with daenr-lite's implementation; :func:`choose` picks it and says
+so, :func:`passed` tells whether an exercise passes).
 
 :func:`release` makes from an instructor notebook exactly what ``nbgrader generate_assignment`` releases
 (nbgrader's LockCells, ClearSolutions with its default stub, ClearOutput and ComputeChecksums), without
@@ -31,7 +33,7 @@ import os
 import re
 from typing import Any, Callable
 
-__all__ = ["BEGIN", "END", "CODE_STUB", "grade", "passed", "clear_solution_region", "release",
+__all__ = ["BEGIN", "END", "CODE_STUB", "grade", "passed", "choose", "clear_solution_region", "release",
            "compute_checksum", "is_grade", "is_solution", "is_locked"]
 
 BEGIN = "### BEGIN SOLUTION"
@@ -91,6 +93,25 @@ def passed(fn: Callable[..., Any]) -> bool:
         with contextlib.redirect_stdout(io.StringIO()):
             _RESULTS[name] = (fn, bool(check(fn)))
     return _RESULTS[name][1]
+
+
+def choose(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The function the notebook continues with: the student's ``fn`` once it passes its check, else
+    daenr-lite's implementation of that exercise; prints which in one line.
+
+    ``use = choose(spearman_brown)`` is ``spearman_brown if passed(spearman_brown) else
+    solution("spearman_brown")`` plus the line "using your spearman_brown (it passes its check)" or "using
+    daenr-lite's spearman_brown (yours does not pass its check yet)". ``ValueError`` if ``fn`` is not one of
+    the exercises (by its function name), as :func:`passed`.
+    """
+    name = getattr(fn, "__name__", "")
+    if passed(fn):
+        print(f"using your {name} (it passes its check)")
+        return fn
+    from .exercises import solution
+
+    print(f"using daenr-lite's {name} (yours does not pass its check yet)")
+    return solution(name)
 
 
 # ------------------------------------------------------------------------------ nbgrader's cell metadata

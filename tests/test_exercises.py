@@ -25,6 +25,17 @@ def test_the_solution_passes(name, capsys):
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_the_solution_takes_float32_inputs(name):
+    """The notebooks continue with solution(name) on a model's float32 outputs (e.g. notebook 02's feature maps)."""
+    ex = EXERCISES[name]
+    args = ex.make_inputs(np.random.default_rng(0), 0)
+    single = tuple(a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a for a in args)
+    expected, got = ex.reference(*args), solution(name)(*single)
+    for e, g in zip(expected if isinstance(expected, tuple) else (expected,), got if isinstance(got, tuple) else (got,)):
+        np.testing.assert_allclose(np.asarray(g, dtype=float), np.asarray(e, dtype=float), rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_every_typical_mistake_gets_its_own_message(name, capsys):
     mistakes = EXERCISES[name].mistakes
     assert len(mistakes) >= 2, "each check must recognise at least two typical wrong implementations"

@@ -179,6 +179,37 @@ def test_passed_runs_an_ungraded_check_silently_and_names_unknown_exercises(caps
         passed(not_an_exercise)
 
 
+def test_choose_returns_the_students_function_once_it_passes_else_daenr_lites_and_says_which(capsys):
+    from daenr_lite.exercises import solution
+    from daenr_lite.grading import choose
+
+    def spearman_brown(r, factor):
+        raise NotImplementedError()
+
+    assert choose(spearman_brown) is solution("spearman_brown")
+    assert capsys.readouterr().out == "using daenr-lite's spearman_brown (yours does not pass its check yet)\n"
+
+    def spearman_brown(r, factor):  # a known mistake: the denominator is missing
+        return factor * r
+
+    assert choose(spearman_brown) is solution("spearman_brown")
+    assert "daenr-lite's spearman_brown" in capsys.readouterr().out
+
+    def spearman_brown(r, factor):  # right
+        return factor * r / (1 + (factor - 1) * r)
+
+    assert choose(spearman_brown) is spearman_brown
+    out = capsys.readouterr().out
+    assert out == "using your spearman_brown (it passes its check)\n", out
+    assert "not implemented yet" not in out and "✓" not in out  # the student-notebook test counts those
+
+    def not_an_exercise(x):
+        return x
+
+    with pytest.raises(ValueError, match="'not_an_exercise' is not one of the exercises"):
+        choose(not_an_exercise)
+
+
 def test_release_refuses_what_nbgrader_would_refuse():
     notebook = _read(NOTEBOOKS / "00_setup_and_data.ipynb")
     graded = [c for c in notebook.cells if "nbgrader" in c.metadata and c.metadata.nbgrader["grade"]]
