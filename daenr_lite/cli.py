@@ -248,8 +248,10 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; finished models are kept, run the same command again to resume.", file=sys.stderr)
         return 130
-    trained = [item for item in store.log if item["source"] == "trained"]
-    print(f"{len(trained)} model(s) trained, {len(store.log) - len(trained)} already there; manifest: "
+    from .zoo.pretrain import log_summary
+
+    trained, stored = log_summary(store.log)
+    print(f"{trained} model(s) trained, {stored} already there; manifest: "
           f"{store.cache_dir / 'manifest.json'}")
     return 0
 

@@ -21,6 +21,7 @@ distributed = pytest.importorskip("distributed")
 from daenr_lite.config import TrainConfig  # noqa: E402
 from daenr_lite.zoo import ModelStore, Recipe, pretrain  # noqa: E402
 from daenr_lite.zoo.distributed import ChainFailed, local_cluster_options  # noqa: E402
+from daenr_lite.zoo.pretrain import log_summary  # noqa: E402
 from daenr_lite.zoo.store import file_sha256, read_entries  # noqa: E402
 
 TINY = TrainConfig(max_epochs=1, batch_size=128)
@@ -113,6 +114,8 @@ def test_same_checkpoints_in_process_and_on_one_or_two_workers(reference, tmp_pa
     before = _children()
     store = _grid(tmp_path / "two", jobs=2)  # the default: a LocalCluster of its own, closed when done
     assert store.n_trained == 3 and _checksums(tmp_path / "two") == reference
+    # the summary `pretrain` prints counts models, not look-ups (the probe's chain looks its DAE up again)
+    assert len(store.log) > 3 and log_summary(store.log) == (3, 0)
     left = _wait_gone(_children() - before, 20)
     assert not left, f"pretrain left processes behind: {_describe(left)}"
     with distributed.LocalCluster(**{**local_cluster_options(1), "dashboard_address": None}) as one:
@@ -120,7 +123,7 @@ def test_same_checkpoints_in_process_and_on_one_or_two_workers(reference, tmp_pa
     assert _checksums(tmp_path / "one") == reference
     # resumable: nothing left to train, so nothing is sent to any worker and no cluster starts
     again = _grid(tmp_path / "two", jobs=1000)
-    assert again.n_trained == 0 and len(again.log) == 3
+    assert again.n_trained == 0 and len(again.log) == 3 and log_summary(again.log) == (0, 3)
     left = _wait_gone(_children() - before, 20)
     assert not left, _describe(left)
     _assert_clean(tmp_path / "two")
@@ -202,6 +205,16 @@ def test_a_chain_that_raises_names_its_recipe_and_the_others_are_kept(tmp_path, 
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())["models"]
     assert sorted(e["recipe"]["model"] for e in manifest.values()) == ["dae", "dae_probe_2"]
     _assert_clean(tmp_path / "out")
+
+
+def test_the_printed_summary_counts_each_model_once():
+    # the log of a DAE -> probe -> DAE-NR chain trained in-process: the DAE is looked up again from memory twice
+    log = [{"key": k, "model": m, "source": s} for k, m, s in [
+        ("a", "dae", "trained"), ("b", "cnn_fr", "trained"), ("a", "dae", "memory"), ("a", "dae", "memory"),
+        ("c", "dae_probe_2", "trained"), ("d", "dae_nr_2", "trained")]]
+    assert log_summary(log) == (4, 0)  # printed "4 model(s) trained, 2 already there" before
+    resumed = [{"key": k, "model": "x", "source": s} for k, s in [("a", "cache"), ("b", "cache"), ("a", "memory")]]
+    assert log_summary(resumed) == (0, 2)
 
 
 def test_cli_prints_a_failed_chain_in_one_line(monkeypatch, tmp_path, capsys):

@@ -15,7 +15,7 @@ from ..reference import TABLE2_REGION
 from .recipe import Recipe, whole_number
 from .store import SHIPPED_ZOO_DIR, ModelStore, read_entries
 
-__all__ = ["grid_recipes", "pretrain", "auto_jobs", "table2_entries", "load_pretrained", "available_pretrained"]
+__all__ = ["grid_recipes", "pretrain", "log_summary", "auto_jobs", "table2_entries", "load_pretrained", "available_pretrained"]
 
 #: the models of one (region, seed) cell of the grid, in training order (probes after their DAE)
 GRID_MODELS: tuple[str, ...] = (
@@ -143,6 +143,18 @@ def pretrain(
         bar.close()
         store.write_manifest()
     return store
+
+
+def log_summary(log: Sequence[dict[str, Any]]) -> tuple[int, int]:
+    """``(trained, already there)``: the distinct models of a store's ``log`` that were trained by this run and
+    those that were found stored. A model counts once however often it was looked up (a DAE is looked up again
+    from memory by each probe and DAE-NR of its chain, and by a chain's worker as well as here), so the two
+    numbers add up to the grid's models."""
+    sources: dict[str, bool] = {}
+    for item in log:
+        sources[item["key"]] = sources.get(item["key"], False) or item["source"] == "trained"
+    trained = sum(sources.values())
+    return trained, len(sources) - trained
 
 
 def auto_jobs(device: Any = None) -> int:
