@@ -18,7 +18,10 @@
 # **core** shared by all neurons, and a cheap per-neuron **factorized readout** (Klindt et al. 2017; paper
 # Figure 1b). Trained alone, this is the CNN-FR baseline of the paper.
 #
-# **Time:** about 50 minutes (sections are timed below).
+# **Time:** about 48 minutes for the whole notebook. Each section is marked *core* (the 90-minute
+# course path), *extended* (the 3 x 90-minute path adds it), *bonus* or *discussion*, with its minutes and
+# the time so far; docs/course.md has the course paths and the instructor notes, and
+# `daenr-lite make-student --path 90min` hands one path out.
 #
 # ## Learning goals
 # - Write down the factorized readout: *where* a neuron looks (a spatial mask) × *what* it looks for (feature
@@ -70,7 +73,7 @@ import numpy as np
 from daenr_lite import build_model, evaluate, fit, per_neuron_corr, predict, preset, setup
 from daenr_lite import plotting
 from daenr_lite.exercises import check_factorized_readout, check_poisson_loss
-from daenr_lite.grading import grade
+from daenr_lite.grading import choose, grade
 from daenr_lite.notebook_utils import describe_training, format_table, record_metrics, show_figure
 from daenr_lite.stats import format_mean_sd
 
@@ -79,7 +82,8 @@ data = session.data()
 print(f"{data.name}: {data.n_neurons} neurons, {data.n_train} training images")
 
 # %% [markdown]
-# ## The model (about 15 min, with a coding exercise)
+# ## The model (with a coding exercise)
+# *core · about 5 min · 5 min so far*
 #
 # The core turns an image into feature maps $h[c, y, x]$. For neuron $n$ the readout learns a spatial mask
 # $m_n[y, x]$ and feature weights $w_n[c]$ (both non-negative here) and predicts the firing rate
@@ -89,15 +93,30 @@ print(f"{data.name}: {data.n_neurons} neurons, {data.n_train} training images")
 # Factorizing "where" and "what" needs only $H W + C$ numbers per neuron instead of $H W C$; an L1 penalty
 # keeps masks small and local.
 #
-# ### Coding exercise 1: the factorized readout (about 8 min)
+# ### Coding exercise 1: the factorized readout
+# *extended · about 8 min · 13 min so far*
 #
 # Write `factorized_readout(features, mask, weights, bias)` with numpy: features (B, C, H, W), mask (N, H, W),
 # weights (N, C), bias (N,) give rates (B, N) by the formula above. (`np.einsum` helps; ELU(u) is $u$ for
 # $u > 0$ and $e^u - 1$ otherwise.)
 
+# %% [markdown]
+# *Example* (daenr-lite's solution): one image of 2 channels x 2x2 ones, two neurons with the same mask and
+# weights, biases -2 and 0 (drives -0.5 and 1.5, one on each side of the ELU's kink):
+#
+# ```python
+# factorized_readout(np.ones((1, 2, 2, 2)), np.full((2, 2, 2), 0.25), np.array([[1.0, 0.5], [1.0, 0.5]]),
+#                    np.array([-2.0, 0.0]))  # -> array([[0.6065, 2.5   ]])
+# ```
+#
+# The predictions of the converged CNN-FR further down are computed with your function once it passes.
+
 # %% nbgrader={"grade": false, "grade_id": "factorized_readout", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def factorized_readout(features, mask, weights, bias):
     """(B, C, H, W), (N, H, W), (N, C), (N,) -> (B, N) predicted rates."""
+    # Outline: uncomment, fill in each ... and delete the `raise NotImplementedError()` below.
+    # drive = np.einsum(..., features, mask, weights) + bias  # (B, N): the sum over c, y, x
+    # return ...                                              # f(drive) = ELU(drive) + 1
     ### BEGIN SOLUTION
     drive = np.einsum("bchw,nhw,nc->bn", features, mask, weights) + bias
     return np.where(drive > 0, drive, np.expm1(np.minimum(drive, 0))) + 1.0
@@ -108,7 +127,8 @@ def factorized_readout(features, mask, weights, bias):
 grade(check_factorized_readout, factorized_readout)
 
 # %% [markdown]
-# ## The Poisson loss (about 10 min, with a coding exercise)
+# ## The Poisson loss (with a coding exercise)
+# *extended · about 5 min · 18 min so far*
 #
 # The responses are non-negative, mostly zero, and their variance grows with their mean (notebook 00:
 # continuous zero-inflated gamma draws in the simulation, inferred spiking activity in the real data; not
@@ -120,14 +140,23 @@ grade(check_factorized_readout, factorized_readout)
 # a good loss for such data even when they are not counts: unlike squared error, it does not let the rare
 # large responses dominate training, and it is minimised by $\hat r_n$ = the expected response.
 #
-# ### Coding exercise 2: the Poisson loss (about 5 min)
+# ### Coding exercise 2: the Poisson loss
+# *extended · about 5 min · 23 min so far*
 #
 # Write `poisson_loss(pred, target)` for (images, neurons) arrays: the sum over neurons of
 # $\hat r - r \log(\hat r + 10^{-8})$, averaged over the images (daenr-lite's convention).
 
+# %% [markdown]
+# *Example* (daenr-lite's solution): `poisson_loss(np.array([[1.0, 2.0], [0.5, 1.0]]), np.array([[0.0, 3.0],
+# [1.0, 1.0]]))` gives `1.5569`: image 0 contributes $1 + (2 - 3 \log 2) = 0.921$, image 1
+# $(0.5 - \log 0.5) + 1 = 2.193$, and the loss is their mean.
+
 # %% nbgrader={"grade": false, "grade_id": "poisson_loss", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def poisson_loss(pred, target):
     """(images, neurons) predicted rates and responses -> scalar loss."""
+    # Outline: uncomment, fill in each ... and delete the `raise NotImplementedError()` below.
+    # per_image = np.sum(pred - target * np.log(...), axis=...)  # the sum over the neurons
+    # return float(np.mean(per_image))                           # the mean over the images
     ### BEGIN SOLUTION
     return float(np.mean(np.sum(pred - target * np.log(pred + 1e-8), axis=1)))
     ### END SOLUTION
@@ -154,7 +183,8 @@ print("core feature maps (channels, height, width):", model.core.output_shapes)
 print(f"{model.n_parameters():,} trainable parameters")
 
 # %% [markdown]
-# ## Training, live (about 5 min)
+# ## Training, live
+# *extended · about 5 min · 28 min so far*
 #
 # We train this CNN-FR for a few epochs (the quick mode's settings, seconds on a CPU) to watch the Poisson
 # loss fall; below we compare it with converged CNN-FRs.
@@ -171,7 +201,8 @@ show_figure(plotting.plot_training_curves({"train": history.train_loss, "validat
             "02_training", OUTPUT_DIR)
 
 # %% [markdown]
-# ## How good are the predictions? (about 10 min)
+# ## How good are the predictions?
+# *core · about 5 min · 33 min so far*
 #
 # - **Test correlation** $r$: Pearson correlation, per neuron, between the prediction and the
 #   trial-averaged test response; we report the mean over neurons.
@@ -204,15 +235,19 @@ print(f"oracle correlation {scores['oracle_corr']:.3f}" + (f", ground-truth ceil
 #
 # The figures below use the converged model of seed `SEED`.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "factorized_readout_used", "locked": true, "schema_version": 3, "solution": false, "task": false}
 cnn = session.model("cnn_fr")
-predicted = predict(cnn, data.test_images)["responses"]
+use = choose(factorized_readout)  # the readout of the converged CNN-FR, on its core's last feature maps
+core_maps = predict(cnn, data.test_images, features=True)["features"][-1]
+readout = [p.detach().cpu().numpy() for p in (cnn.readout.mask, cnn.readout.feature_weights, cnn.readout.bias)]
+predicted = use(core_maps, *readout)
 show_figure(plotting.plot_predicted_vs_recorded(predicted, data.test_mean_responses,
                                                 title=f"CNN-FR on {data.name}: predicted vs recorded test responses"),
             "02_predictions", OUTPUT_DIR)
 
 # %% [markdown]
-# ## Where does each neuron look? (about 5 min)
+# ## Where does each neuron look?
+# *extended · about 5 min · 38 min so far*
 #
 # The learned masks live on the core's output grid, 13x13, smaller than the image because the core uses
 # "valid" convolutions: the unit at $(y, x)$ of $h_4$ is centred on image pixel $(y + 9, x + 9)$. The figure
@@ -256,6 +291,7 @@ print(f"key numbers saved to {saved}")
 # - On simulated data the learned masks sit on the true receptive fields.
 #
 # ## Further questions
+# *discussion · about 10 min · 48 min so far*
 #
 # 1. Train the live model with the output nonlinearity softplus
 #    (`build_model("cnn_fr", data, readout_nonlinearity="softplus")`). Does the test correlation change?

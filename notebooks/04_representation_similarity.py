@@ -18,7 +18,10 @@
 # question of the paper: does training with neural data make the model's *representation* more similar to
 # the brain's — and more than a model trained only to predict the neurons (CNN-FR)?
 #
-# **Time:** about 70 minutes (sections are timed below).
+# **Time:** about 50 minutes for the whole notebook. Each section is marked *core* (the 90-minute
+# course path), *extended* (the 3 x 90-minute path adds it), *bonus* or *discussion*, with its minutes and
+# the time so far; docs/course.md has the course paths and the instructor notes, and
+# `daenr-lite make-student --path 90min` hands one path out.
 #
 # ## Learning goals
 # - Count the neurons a model predicts **significantly** (the paper's Figure 3), and give the DAE a fair
@@ -70,7 +73,7 @@ import numpy as np
 from daenr_lite import layer_profile, setup
 from daenr_lite import plotting
 from daenr_lite.exercises import check_benjamini_hochberg, check_linear_cka, check_significance_test
-from daenr_lite.grading import grade
+from daenr_lite.grading import choose, grade
 from daenr_lite.notebook_utils import format_table, record_metrics, show_figure
 from daenr_lite.similarity import MEASURES, best_unit_significance, layer_features
 from daenr_lite.stats import format_mean_sd, paired_comparison
@@ -80,7 +83,8 @@ data = session.data()
 LAYERS = (1, 2, 3, 4)  # mapping layers of DAE-NR and probed layers of the DAE
 
 # %% [markdown]
-# ## The models (about 5 min)
+# ## The models
+# *extended · about 5 min · 5 min so far*
 #
 # We use the plain DAE, DAE-NR$_i$ for every layer and the CNN-FR, for every seed of this mode (by default
 # converged models from the pretrained zoo). The DAE predicts no responses, so to ask "which neurons does the
@@ -92,17 +96,24 @@ LAYERS = (1, 2, 3, 4)  # mapping layers of DAE-NR and probed layers of the DAE
 # did. The probe-free extreme, **best unit**: for each neuron, the single unit of $h_i$ (one channel at one
 # position) that correlates best with it on the *training* images is its prediction on the *test* images.
 #
-# ## Which neurons does each model explain? (paper Figure 3; about 25 min, with two coding exercises)
+# ## Which neurons does each model explain? (paper Figure 3; with two coding exercises)
+# *core · about 5 min · 10 min so far*
 #
 # For every neuron we correlate the model's predicted responses to the $M = 50$ test images with the
 # trial-averaged recorded responses and test $H_0: \rho \le 0$ with the $t$ statistic
 # $t = r\sqrt{(M-2)/(1-r^2)}$. A neuron is *significant* when $p \le 0.05$. (With 50 images, $r \gtrsim 0.24$.)
 # On ~100 neurons, about 5 pass by chance even for a useless model.
 #
-# ### Coding exercise 1: the significance test (about 5 min)
+# ### Coding exercise 1: the significance test
+# *core · about 5 min · 15 min so far*
 #
 # Write `significance_test(r, n_images)`: for correlations `r` (one per neuron) over `n_images` images, the
 # $t$ statistic above and its one-sided $p$-value $P(T_{n-2} \ge t)$ (`scipy.stats.t.sf`). Return `(t, p)`.
+
+# %% [markdown]
+# *Example* (daenr-lite's solution): `significance_test(np.array([0.3, 0.0, -0.3]), 50)` gives
+# `(array([ 2.1788,  0.    , -2.1788]), array([0.0171, 0.5   , 0.9829]))`: only a positive correlation can be
+# significant. The probe-free counts below use your function once it passes.
 
 # %% nbgrader={"grade": false, "grade_id": "significance_test", "locked": false, "schema_version": 3, "solution": true, "task": false}
 from scipy import stats
@@ -110,6 +121,9 @@ from scipy import stats
 
 def significance_test(r, n_images):
     """r (neurons,), n_images -> (t, one-sided p), each (neurons,)."""
+    # Outline: uncomment, fill in each ... and delete the `raise NotImplementedError()` below.
+    # t = ...
+    # return t, stats.t.sf(t, df=...)
     ### BEGIN SOLUTION
     t = r * np.sqrt((n_images - 2) / (1 - r**2))
     return t, stats.t.sf(t, df=n_images - 2)
@@ -120,17 +134,25 @@ def significance_test(r, n_images):
 grade(check_significance_test, significance_test)
 
 # %% [markdown]
-# ### Coding exercise 2: Benjamini-Hochberg (about 8 min)
+# ### Coding exercise 2: Benjamini-Hochberg
+# *extended · about 8 min · 23 min so far*
 #
 # Testing ~100 neurons at $\alpha = 0.05$ lets about 5 useless ones through. The Benjamini-Hochberg
 # procedure controls the *false discovery rate* instead: sort the $m$ p-values, multiply the $k$-th smallest
 # by $m / k$, then make the result monotone (going from the largest p-value down, each adjusted value is the
 # minimum of itself and the one above it), and cap at 1. Write `benjamini_hochberg(p)` returning the adjusted
 # p-values in the original order.
+#
+# *Example* (daenr-lite's solution): `benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.5]))` gives
+# `array([0.04  , 0.0533, 0.0533, 0.5   ])`: sorted, $0.01 \cdot 4/1$, $0.03 \cdot 4/2$, $0.04 \cdot 4/3$,
+# $0.5 \cdot 4/4$; the second is then lowered to the third's 0.0533 (monotone), and each goes back to its
+# place. The printed line below the significance table uses your function once it passes.
 
 # %% nbgrader={"grade": false, "grade_id": "benjamini_hochberg", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def benjamini_hochberg(p):
     """(m,) p-values -> (m,) BH-adjusted p-values, same order."""
+    # Hints: order = np.argsort(p) sorts (the k-th smallest p has rank k = 1..m); np.minimum.accumulate(x[::-1])[::-1]
+    # is the running minimum from the largest p down; adjusted[order] = ... puts values back in the input's order.
     ### BEGIN SOLUTION
     p = np.asarray(p, dtype=float)
     order = np.argsort(p)
@@ -145,17 +167,23 @@ def benjamini_hochberg(p):
 # %% nbgrader={"grade": true, "grade_id": "check_benjamini_hochberg", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 grade(check_benjamini_hochberg, benjamini_hochberg)
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "significance_test_used", "locked": true, "schema_version": 3, "solution": false, "task": false}
+use_test = choose(significance_test)  # the probe-free counts: p per neuron
+use_bh = choose(benjamini_hochberg)  # the same counts after the correction (printed below the table)
 NAMES = ([f"dae_probe_{i}" for i in LAYERS] + [f"dae_nr_{i}" for i in LAYERS] + ["cnn_fr"])
 rows = session.rows(NAMES)  # one row per model and seed; the significance counts are stored with each model
-counts = {}
+counts, counts_bh = {}, {}
 for name in NAMES:
     runs = [row for row in rows if row["model"] == name]
     counts[runs[0]["display"]] = [row["n_significant"] for row in runs]
 for layer in LAYERS:  # probe-free: units chosen on the training images, tested on the test images
-    counts[f"DAE (best unit h{layer})"] = [
-        int(best_unit_significance(session.model("dae", seed=seed), session.data(seed=seed), layer)[0].significant.sum())
-        for seed in session.seeds]
+    label = f"DAE (best unit h{layer})"
+    counts[label], counts_bh[label] = [], []
+    for seed in session.seeds:
+        found = best_unit_significance(session.model("dae", seed=seed), session.data(seed=seed), layer)[0]
+        p = np.asarray(use_test(found.r, found.n_stimuli)[1], dtype=float)
+        counts[label].append(int(np.sum(p <= 0.05)))
+        counts_bh[label].append(int(np.sum(np.asarray(use_bh(p), dtype=float) <= 0.05)))
 order = [f"DAE (best unit h{i})" for i in LAYERS] + [f"DAE (probe h{i})" for i in LAYERS] + \
         [f"DAE-NR_{i}" for i in LAYERS] + ["CNN-FR"]
 print(f"neurons predicted significantly (of {data.n_neurons}), seeds {list(session.seeds)}:")
@@ -166,6 +194,8 @@ show_figure(plotting.plot_seed_comparison({m: counts[m] for m in order}, metric=
                                           chance=0.05 * data.n_neurons,
                                           chance_label=f"expected by chance: 0.05 x {data.n_neurons} neurons"),
             "04_significant_counts", OUTPUT_DIR)
+print("best unit, after Benjamini-Hochberg (FDR 0.05): "
+      + "; ".join(f"h{layer} {format_mean_sd(counts_bh[f'DAE (best unit h{layer})'], 1)}" for layer in LAYERS))
 
 # %% [markdown]
 # Bars: mean over seeds with ± 1 sd; dots: single seeds; dotted red: the count expected by chance alone (at
@@ -194,7 +224,8 @@ print(f"best DAE-NR_i - CNN-FR: {nr_vs_cnn.describe(1)}")
 # (`neuron_significance(..., correction="fdr_bh")`, the procedure of exercise 2).
 # </details>
 #
-# ## Whole-representation similarity, layer by layer (about 25 min, with a coding exercise)
+# ## Whole-representation similarity, layer by layer (with a coding exercise)
+# *core · about 10 min · 33 min so far*
 #
 # Three ways to compare a layer's features $X$ (test images × units) with the responses $Y$ (test images ×
 # neurons, trial-averaged):
@@ -217,13 +248,23 @@ print(f"best DAE-NR_i - CNN-FR: {nr_vs_cnn.describe(1)}")
 # the 95th percentile of its null. Plain linear CKA has a high chance level on 50 images (see `null_mean` in the
 # table below: far from 0), so read CKA against its null, not against 0.
 #
-# ### Coding exercise 3: linear CKA (about 7 min)
+# ### Coding exercise 3: linear CKA
+# *extended · about 7 min · 40 min so far*
 #
 # Write `linear_cka(X, Y)` for (stimuli, units) arrays with the formula above (centre each column first).
+
+# %% [markdown]
+# *Example* (daenr-lite's solution): for `X = np.array([[1., 0.], [0., 1.], [1., 1.], [0., 0.], [2., 1.]])`,
+# `linear_cka(X, 2 * X @ np.array([[0., 1.], [-1., 0.]]))` gives `1.0` (rotated and scaled),
+# `linear_cka(X, X[:, :1])` `0.9261` and `linear_cka(X, X[:, 1:])` `0.4743` (one unit of the two). The
+# "mean over seeds" of CKA in the layer profiles below is computed with your function once it passes.
 
 # %% nbgrader={"grade": false, "grade_id": "linear_cka", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def linear_cka(X, Y):
     """Linear CKA of two (stimuli, units) representations."""
+    # Outline: uncomment, fill in each ... and delete the `raise NotImplementedError()` below.
+    # X, Y = ..., ...     # centre each unit (column) over the stimuli
+    # return float(...)   # np.linalg.norm of a matrix is its Frobenius norm
     ### BEGIN SOLUTION
     X = X - X.mean(axis=0)
     Y = Y - Y.mean(axis=0)
@@ -234,7 +275,19 @@ def linear_cka(X, Y):
 # %% nbgrader={"grade": true, "grade_id": "check_linear_cka", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 grade(check_linear_cka, linear_cka)
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "linear_cka_used", "locked": true, "schema_version": 3, "solution": false, "task": false}
+use = choose(linear_cka)  # CKA's mean over seeds below; its value, null and ceiling are daenr-lite's
+
+
+def cka_of_layer(features, responses):
+    """Linear CKA by `use`, the layer's units first rotated onto their principal axes (at most one per image):
+    a rotation of the units does not change CKA, and X^T X of h1's 15,376 units would take gigabytes."""
+    features = np.asarray(features, dtype=float)
+    axes = np.linalg.svd(features - features.mean(axis=0), full_matrices=False)[2]
+    return use(features @ axes.T, np.asarray(responses, dtype=float))
+
+
+PER_SEED = {**MEASURES, "cka": cka_of_layer}
 PROFILED = {"DAE": "dae", "DAE-NR_2": "dae_nr_2", "CNN-FR": "cnn_fr"}
 PERMUTATIONS = {"rsa": session.preset.n_permutations, "cka": session.preset.n_permutations,
                 "predictivity": max(20, session.preset.n_permutations // 10)}  # a predictivity shuffle refits ridge
@@ -244,7 +297,7 @@ for measure, n_perm in PERMUTATIONS.items():
     for label, name in PROFILED.items():
         # null and ceiling on the featured seed; the value on every seed
         table = layer_profile(session.model(name), data, measure, n_permutations=n_perm, seed=SEED, progress=False)
-        per_seed = [[MEASURES[measure](feats, session.data(seed=seed).test_responses.mean(axis=0))
+        per_seed = [[PER_SEED[measure](feats, session.data(seed=seed).test_responses.mean(axis=0))
                      for feats in layer_features(session.model(name, seed=seed), session.data(seed=seed).test_images)]
                     for seed in session.seeds]
         profiles[measure][label] = list(np.mean(per_seed, axis=0))
@@ -307,6 +360,7 @@ print(f"key numbers saved to {saved}")
 #   seeds.
 #
 # ## Further questions
+# *discussion · about 10 min · 50 min so far*
 #
 # 1. Check the chance level: `neuron_significance(np.random.default_rng(0).random((50, data.n_neurons)),
 #    data.test_responses)` (`from daenr_lite import neuron_significance`). How many neurons pass, and how many

@@ -66,9 +66,12 @@ def test_notebook_structure(name):
         assert line.count("=") <= 1, f"papermill cannot parse parameter line {line!r}"
     assert "## Summary: what you learned" in nb.cells[-1].source and "## Further questions" in nb.cells[-1].source
     assert "**Time:** about" in nb.cells[0].source, "a time estimate for the whole notebook"
-    sections = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines()
-                if line.startswith("## ") and not line.startswith(("## Learning goals", "## Summary", "## Further"))]
-    assert sections and all("min" in line for line in sections), f"every section states its time: {sections}"
+    # every section states its tier and time on the line under its heading (daenr_lite.course; test_course.py)
+    lines = [c.source.splitlines() for c in nb.cells if c.cell_type == "markdown"]
+    marked = [(cell[i], cell[i + 1] if i + 1 < len(cell) else "") for cell in lines for i in range(len(cell))
+              if cell[i].startswith("## ") and not cell[i].startswith(("## Learning goals", "## Summary"))]
+    assert marked and all(" min · " in marker and "so far*" in marker for _, marker in marked), \
+        f"every section states its time: {marked}"
     assert "<details>" in "".join(c.source for c in nb.cells if c.cell_type == "markdown"), "Think! answers"
     assert any("record_metrics(" in c.source for c in nb.cells if c.cell_type == "code")
 

@@ -18,7 +18,10 @@
 # auto-encoder that is trained to reconstruct images *and* to predict how neurons in mouse primary visual
 # cortex (V1) respond to those images. This first notebook checks your environment and introduces the data.
 #
-# **Time:** about 50 minutes (sections are timed below).
+# **Time:** about 50 minutes for the whole notebook. Each section is marked *core* (the 90-minute
+# course path), *extended* (the 3 x 90-minute path adds it), *bonus* or *discussion*, with its minutes and
+# the time so far; docs/course.md has the course paths and the instructor notes, and
+# `daenr-lite make-student --path 90min` hands one path out.
 #
 # ## Learning goals
 # - Check that the package, PyTorch and (optionally) a GPU work.
@@ -66,14 +69,14 @@ DATASET = "simulated"  # or "antolik2016" (real recordings; download them first)
 REGION = 1  # recording region 1, 2 or 3
 OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figures go here
 
-# %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false, "checksum": "38e2c2803564bd9696af15e524d01c81", "cell_type": "code"} deletable=false editable=false
+# %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false, "checksum": "05aa48cf569852d77941a21d1998ac41", "cell_type": "code"} deletable=false editable=false
 import numpy as np
 
 import daenr_lite
 from daenr_lite import oracle_corr, per_neuron_corr, setup
 from daenr_lite import plotting
-from daenr_lite.exercises import check_oracle_correlation, check_spearman_brown, solution
-from daenr_lite.grading import grade, passed
+from daenr_lite.exercises import check_oracle_correlation, check_spearman_brown
+from daenr_lite.grading import choose, grade
 from daenr_lite.data import find_real_data
 from daenr_lite.notebook_utils import record_metrics, show_figure
 
@@ -87,7 +90,8 @@ session = setup("00", MODE, SEED, DEVICE, DATASET, REGION, OUTPUT_DIR)
 # whatever is not stored yet. `daenr-lite info` (in a terminal) prints the versions of every library and the
 # device as well.
 #
-# ## The dataset (about 10 min)
+# ## The dataset
+# *core · about 5 min · 5 min so far*
 #
 # By default we use a **simulated V1 population**: natural-image patches (31×31 pixels) shown to model
 # neurons whose noise, sparsity and mean rates were calibrated on the real recordings; their receptive fields
@@ -117,7 +121,8 @@ show_figure(plotting.plot_images(data.train_images, n=16, title=f"{data.name}: f
             "00_images", OUTPUT_DIR)
 
 # %% [markdown]
-# ## Responses are sparse (about 5 min)
+# ## Responses are sparse
+# *extended · about 5 min · 10 min so far*
 #
 # The responses are inferred spiking activity from calcium imaging (real data), or continuous values drawn
 # from a *zero-inflated gamma* distribution (simulation: exactly zero with some probability, otherwise a
@@ -132,7 +137,8 @@ fraction_zero = float(np.mean(data.train_responses == 0))
 print(f"{100 * fraction_zero:.0f}% of all training responses are exactly zero")
 
 # %% [markdown]
-# ## Repeats and reliability (about 20 min, with two coding exercises)
+# ## Repeats and reliability (with two coding exercises)
+# *core · about 5 min · 15 min so far*
 #
 # The test images were shown several times. The same image does not give the same response twice:
 
@@ -163,22 +169,48 @@ print(f"mean oracle correlation: {oracle.mean():.3f} over {data.n_neurons} neuro
 # reliable, a tail is barely above zero. The mean printed above is the number the simulation was
 # calibrated on (the real region 1 has 0.400).
 #
-# ### Coding exercise 1: the oracle correlation (about 5 min)
+# ### Coding exercise 1: the oracle correlation
+# *core · about 5 min · 20 min so far*
 #
 # Write `oracle_correlation(responses)` for responses of shape (repeats, images, neurons): for each repeat
 # $k$ correlate, over the images and per neuron, trial $k$ with the mean of the *other* repeats; then
 # average over $k$. The check cell compares your function with daenr-lite's `oracle_corr` on random data and
 # says what is wrong. Until it passes, the notebook keeps using daenr-lite's version.
 
-# %% nbgrader={"grade": false, "grade_id": "oracle_correlation", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "92eb8df631ee541eae94bffb3da9810a", "cell_type": "code"} deletable=false
+# %% [markdown]
+# *Example* (what daenr-lite's solution returns; run it on yours once you have written it): 3 repeats of 3
+# images for 2 neurons. Neuron 0's trials agree, neuron 1's go against each other.
+#
+# ```python
+# responses = np.array([[[1., 2.], [2., 0.], [3., 1.]],
+#                       [[2., 1.], [3., 1.], [4., 0.]],
+#                       [[2., 0.], [1., 2.], [4., 1.]]])
+# oracle_correlation(responses)  # -> array([ 0.7956, -0.5774])
+# ```
+
+# %% nbgrader={"grade": false, "grade_id": "oracle_correlation", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "5e56a5a272bace02e4ebc0c513ef9a69", "cell_type": "code"} deletable=false
 def oracle_correlation(responses):
     """(repeats, images, neurons) -> (neurons,): the leave-one-out oracle correlation of each neuron."""
+    # Outline: uncomment, fill in each ... and delete the `raise NotImplementedError()` below.
+    # n_repeats = responses.shape[0]
+    # per_trial = []
+    # for k in range(n_repeats):
+    #     trial = responses[k]                                      # (images, neurons)
+    #     others = np.delete(responses, k, axis=0).mean(axis=...)   # the mean of the OTHER repeats
+    #     trial, others = trial - trial.mean(axis=0), others - others.mean(axis=0)  # centred over the images
+    #     per_trial.append(...)  # Pearson r per neuron: the summed products over the root of the sums of squares
+    # return np.mean(per_trial, axis=...)                           # the mean over the repeats k
     # YOUR CODE HERE
     raise NotImplementedError()
 
 
 # %% nbgrader={"grade": true, "grade_id": "check_oracle_correlation", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false, "checksum": "37b5dda777ec731b8978dd6f37531c25", "cell_type": "code"} deletable=false editable=false
 grade(check_oracle_correlation, oracle_correlation)
+
+# %% nbgrader={"grade": false, "grade_id": "oracle_correlation_used", "locked": true, "schema_version": 3, "solution": false, "task": false, "checksum": "f499c2f4a73a4adcec7eaa3b0bfa7076", "cell_type": "code"} deletable=false editable=false
+use = choose(oracle_correlation)
+oracle = use(data.test_responses)  # one value per neuron; the cells below (ceiling, saved metrics) use it
+print(f"mean oracle correlation: {oracle.mean():.3f} over {data.n_neurons} neurons")
 
 # %% [markdown]
 # **Think!** On region 1 the mean oracle correlation is about 0.39, yet in notebook 02 a model's correlation
@@ -193,15 +225,23 @@ grade(check_oracle_correlation, oracle_correlation)
 # with the 10-repeat mean as well as that mean correlates with the truth.
 # </details>
 #
-# ### Coding exercise 2: Spearman-Brown (about 5 min)
+# ### Coding exercise 2: Spearman-Brown
+# *extended · about 5 min · 25 min so far*
 #
 # If one trial has reliability $r$ (its correlation with another, independent trial), the mean of $K$ trials
 # has reliability $\frac{K r}{1 + (K - 1) r}$ (the Spearman-Brown formula). Write
 # `spearman_brown(r, factor)` for an array of reliabilities `r` and a number `factor` $= K$.
+#
+# *Example* (daenr-lite's solution): `spearman_brown(np.array([0.2, 0.5]), 4)` gives `array([0.5, 0.8])`;
+# averaging 4 trials lifts a reliability of 0.2 to 0.5, but never above 1.
 
-# %% nbgrader={"grade": false, "grade_id": "spearman_brown", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "0d781db9e3a2b091e246264c83553db5", "cell_type": "code"} deletable=false
+# %% nbgrader={"grade": false, "grade_id": "spearman_brown", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "4e4d7a318b90b7082a837c07b0cc9fda", "cell_type": "code"} deletable=false
 def spearman_brown(r, factor):
     """Reliability of a mean over `factor` times as many trials as the reliability `r` was measured on."""
+    # Outline: uncomment, fill in the ... and delete the `raise NotImplementedError()` below.
+    # numerator = factor * r
+    # denominator = 1 + (...) * r
+    # return numerator / denominator
     # YOUR CODE HERE
     raise NotImplementedError()
 
@@ -209,8 +249,8 @@ def spearman_brown(r, factor):
 # %% nbgrader={"grade": true, "grade_id": "check_spearman_brown", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false, "checksum": "ecc53e600b65d54f4983d04c0c20a516", "cell_type": "code"} deletable=false editable=false
 grade(check_spearman_brown, spearman_brown)
 
-# %% nbgrader={"grade": false, "grade_id": "spearman_brown_used", "locked": true, "schema_version": 3, "solution": false, "task": false, "checksum": "3c74818fa6b2486b86c85e0639b7a8ec", "cell_type": "code"} deletable=false editable=false
-use = spearman_brown if passed(spearman_brown) else solution("spearman_brown")
+# %% nbgrader={"grade": false, "grade_id": "spearman_brown_used", "locked": true, "schema_version": 3, "solution": false, "task": false, "checksum": "01e228ae8ad76f31f48aa9a58380fb08", "cell_type": "code"} deletable=false editable=false
+use = choose(spearman_brown)
 # single-trial reliability: the mean correlation between two different trials, per neuron
 K = data.n_repeats
 pairs = [(k, j) for k in range(K) for j in range(k + 1, K)]
@@ -221,7 +261,8 @@ print(f"a perfect model would correlate with the {K}-trial mean at about sqrt of
       f"{np.nanmean(np.sqrt(np.clip(mean_of_k, 0, None))):.3f}")
 
 # %% [markdown]
-# ## Ground truth: the receptive fields (simulated data only; about 5 min)
+# ## Ground truth: the receptive fields (simulated data only)
+# *extended · about 5 min · 30 min so far*
 #
 # Each simulated neuron filters the image with a Gabor-like receptive field (simple cells: one filter;
 # complex cells: a quadrature pair) and a nonlinearity, giving its noise-free rate; each trial then draws a
@@ -263,7 +304,8 @@ else:
 # the noise (similarity ceilings, estimated from the data alone).
 
 # %% [markdown]
-# ## The real recordings (about 5 min)
+# ## The real recordings
+# *extended · about 5 min · 35 min so far*
 #
 # The real data are two-photon recordings from three regions of mouse V1 (Antolík et al. 2016, PLoS
 # Comput Biol, CC BY 4.0): 103 / 55 / 102 neurons, 1800 / 1260 / 1800 training images and 50 test images
@@ -291,7 +333,8 @@ else:
     print(f"mean oracle correlation: real {real_oracle.mean():.3f} vs {data.name} {oracle.mean():.3f}")
 
 # %% [markdown]
-# ### Real vs simulated: how realistic is this dataset? (about 5 min)
+# ### Real vs simulated: how realistic is this dataset?
+# *extended · about 5 min · 40 min so far*
 #
 # The oracle correlation is one statistic. The cell below computes eleven more on this notebook's test set
 # (definitions in `daenr_lite/data/realism.py`, the same code for real and simulated data) and puts them
@@ -337,6 +380,7 @@ print(f"key numbers saved to {saved}")
 #   a model learned and how close to the best possible it gets.
 #
 # ## Further questions
+# *discussion · about 10 min · 50 min so far*
 #
 # 1. Set `REGION = 3` in the parameters cell and re-run. Which region has the most reliable neurons?
 #

@@ -18,7 +18,10 @@
 # which features to keep: whatever helps the reconstruction survives. DAE-NR (notebook 03) starts from this
 # model and adds neural responses; here we build and train the plain DAE (paper Figure 1a).
 #
-# **Time:** about 45 minutes (sections are timed below).
+# **Time:** about 55 minutes for the whole notebook. Each section is marked *core* (the 90-minute
+# course path), *extended* (the 3 x 90-minute path adds it), *bonus* or *discussion*, with its minutes and
+# the time so far; docs/course.md has the course paths and the instructor notes, and
+# `daenr-lite make-student --path 90min` hands one path out.
 #
 # ## Learning goals
 # - Read the architecture: four convolutional encoder layers $h_1 \dots h_4$ and a mirrored decoder.
@@ -63,13 +66,13 @@ DATASET = "simulated"  # or "antolik2016" (real recordings; download them first)
 REGION = 1  # recording region 1, 2 or 3
 OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figures go here
 
-# %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false, "checksum": "02492124146acaad988f305f5a4c9a60", "cell_type": "code"} deletable=false editable=false
+# %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false, "checksum": "cbabfe2d76be0fa9b072e1bd9b59d89a", "cell_type": "code"} deletable=false editable=false
 import numpy as np
 
 from daenr_lite import DAE, evaluate, fit, predict, preset, psnr, setup, ssim
 from daenr_lite import plotting
 from daenr_lite.exercises import check_compression_ratio, check_psnr_per_image
-from daenr_lite.grading import grade
+from daenr_lite.grading import choose, grade
 from daenr_lite.notebook_utils import describe_training, record_metrics, show_figure
 from daenr_lite.stats import format_mean_sd
 
@@ -78,7 +81,8 @@ data = session.data()
 print(f"{data.name}: {data.n_train} training and {data.n_test} test images of {data.image_shape}")
 
 # %% [markdown]
-# ## Architecture (about 10 min, with a coding exercise)
+# ## Architecture (with a coding exercise)
+# *extended · about 10 min · 10 min so far*
 #
 # Each encoder layer is a convolution, batch normalisation and a nonlinearity $\sigma$ (ELU):
 #
@@ -100,14 +104,22 @@ print(f"image: {data.image_shape[0] * data.image_shape[1]} pixels -> compression
 # %% [markdown]
 # The bottleneck $h_4$ holds 128 numbers for an image of 961 pixels.
 #
-# ### Coding exercise 1: the compression ratio (about 3 min)
+# ### Coding exercise 1: the compression ratio
+# *extended · about 5 min · 15 min so far*
 #
 # Write `compression_ratio(image_shape, code_shape)`: how many numbers of the image there are per number of
 # the code, e.g. `(31, 31)` and `(8, 4, 4)` give $961 / 128$.
+#
+# *Example* (daenr-lite's solution): `compression_ratio((31, 31), (8, 4, 4))` gives `7.5078125`, the ratio
+# printed above.
 
-# %% nbgrader={"grade": false, "grade_id": "compression_ratio", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "f744f55a2ca4da27a4c2885bdbc033be", "cell_type": "code"} deletable=false
+# %% nbgrader={"grade": false, "grade_id": "compression_ratio", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "46cb373cff232b0d0f49dea06fea90a2", "cell_type": "code"} deletable=false
 def compression_ratio(image_shape, code_shape):
     """Numbers in the image / numbers in the code."""
+    # Outline: uncomment, fill in the ... and delete the `raise NotImplementedError()` below.
+    # n_image = np.prod(image_shape)  # numbers in the image, e.g. 31 * 31
+    # n_code = ...                    # numbers in the code: channels x height x width
+    # return float(n_image / n_code)
     # YOUR CODE HERE
     raise NotImplementedError()
 
@@ -127,7 +139,8 @@ grade(check_compression_ratio, compression_ratio)
 # </details>
 
 # %% [markdown]
-# ## Training, live (about 5 min)
+# ## Training, live
+# *extended · about 10 min · 25 min so far*
 #
 # `fit` uses Adam, holds out 20% of the training images for validation, lowers the learning rate when the
 # validation loss stalls and stops early (restoring the best weights). Here we train for only a few epochs
@@ -146,7 +159,8 @@ show_figure(plotting.plot_training_curves({"train": history.train_loss, "validat
             "01_training", OUTPUT_DIR)
 
 # %% [markdown]
-# ## How good are the reconstructions? (about 15 min, with a coding exercise)
+# ## How good are the reconstructions? (with a coding exercise)
+# *extended · about 10 min · 35 min so far*
 #
 # - **MSE** is the loss above, averaged over test images.
 # - **PSNR** (peak signal-to-noise ratio, dB) puts the per-image MSE on a log scale, for pixels in $[0,1]$:
@@ -157,15 +171,32 @@ show_figure(plotting.plot_training_curves({"train": history.train_loss, "validat
 #
 # A number means little without a baseline: a "model" that outputs the mean gray value for every image.
 #
-# ### Coding exercise 2: PSNR (about 5 min)
+# ### Coding exercise 2: PSNR
+# *extended · about 5 min · 40 min so far*
 #
 # Write `psnr_per_image(reconstructions, images)` for arrays of shape (images, 1, H, W) with pixels in
 # $[0, 1]$: the PSNR of each image, $10 \log_{10}(1 / \mathrm{MSE}_\text{image})$, averaged over the images
 # (what daenr-lite's `psnr` reports).
 
-# %% nbgrader={"grade": false, "grade_id": "psnr_per_image", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "724f3efc13ae2ca1ebd49704386e2b4c", "cell_type": "code"} deletable=false
+# %% [markdown]
+# *Example* (daenr-lite's solution): two gray images, one reconstructed 0.1 too bright (MSE 0.01, 20 dB), one
+# 0.01 too bright (MSE 0.0001, 40 dB):
+#
+# ```python
+# images = np.full((2, 1, 2, 2), 0.5)
+# psnr_per_image(images + np.array([0.1, 0.01]).reshape(2, 1, 1, 1), images)  # -> 30.0
+# ```
+#
+# (the PSNR of their mean MSE, 0.00505, would be 22.97 dB). The cell after the check scores the models with
+# your function once it passes.
+
+# %% nbgrader={"grade": false, "grade_id": "psnr_per_image", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "5e0fd68cde418b1a7dacec08b2265462", "cell_type": "code"} deletable=false
 def psnr_per_image(reconstructions, images):
     """Mean over images of 10 log10(1 / per-image MSE), in dB."""
+    # Outline: uncomment, fill in each ... and delete the `raise NotImplementedError()` below.
+    # per_image_mse = np.mean((reconstructions - images) ** 2, axis=...)  # one MSE per image
+    # per_image_psnr = 10 * np.log10(...)                                  # one PSNR per image, in dB
+    # return float(np.mean(per_image_psnr))
     # YOUR CODE HERE
     raise NotImplementedError()
 
@@ -173,10 +204,12 @@ def psnr_per_image(reconstructions, images):
 # %% nbgrader={"grade": true, "grade_id": "check_psnr_per_image", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false, "checksum": "b7f07259a015f39c33457a0f701b3c59", "cell_type": "code"} deletable=false editable=false
 grade(check_psnr_per_image, psnr_per_image)
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "psnr_per_image_used", "locked": true, "schema_version": 3, "solution": false, "task": false, "checksum": "57f7520ef9838935041c87400d925b88", "cell_type": "code"} deletable=false editable=false
+use = choose(psnr_per_image)  # the PSNR of the live DAE and of the baseline below
 scores = evaluate(model, data)
+scores["psnr"] = use(predict(model, data.test_images)["reconstruction"], data.test_images)
 blank = np.full_like(data.test_images, data.train_images.mean())
-baseline = {"psnr": psnr(blank, data.test_images), "ssim": ssim(blank, data.test_images)}
+baseline = {"psnr": use(blank, data.test_images), "ssim": ssim(blank, data.test_images)}
 converged = session.rows("dae")  # one row per seed of this mode (pretrained: converged models from the zoo)
 same = next(r for r in converged if r["seed"] == SEED)  # trained on the same simulated images as the live model
 print(f"live DAE ({history.n_epochs} epochs):          PSNR {scores['psnr']:.2f} dB   SSIM {scores['ssim']:.3f}   MSE {scores['mse']:.4f}")
@@ -209,7 +242,8 @@ show_figure(plotting.plot_reconstructions(data.test_images[:8], {"live": predict
 # numbers cannot hold every pixel.
 
 # %% [markdown]
-# ## Inside the encoder (about 5 min)
+# ## Inside the encoder
+# *bonus · about 5 min · 45 min so far*
 #
 # The feature maps of one test image in the converged DAE: early layers ($h_1$) keep a full-resolution copy
 # of the image filtered in different ways (edges, light vs dark); deeper layers are coarser and more abstract.
@@ -245,6 +279,7 @@ print(f"key numbers saved to {saved}")
 # - Early layers keep image-like maps, the bottleneck an abstract code.
 #
 # ## Further questions
+# *discussion · about 10 min · 55 min so far*
 #
 # 1. Train the live model longer (`config = quick.train.replace(seed=SEED, max_epochs=20)`). How do PSNR and
 #    SSIM grow with training time, and how close do you get to the converged DAEs?

@@ -24,7 +24,10 @@
 # one with its seed-to-seed spread. `MODE = "quick"` trains short versions instead (seconds per model; one
 # seed, far from converged), `MODE = "full"` trains what the zoo lacks (e.g. on the real recordings).
 #
-# **Time:** about 60 minutes (sections are timed below).
+# **Time:** about 52 minutes for the whole notebook. Each section is marked *core* (the 90-minute
+# course path), *extended* (the 3 x 90-minute path adds it), *bonus* or *discussion*, with its minutes and
+# the time so far; docs/course.md has the course paths and the instructor notes, and
+# `daenr-lite make-student --path 90min` hands one path out.
 #
 # ## Learning goals
 # - Write down the joint objective and the role of the weight $\lambda$.
@@ -91,7 +94,8 @@ show_figure(plotting.plot_model_schematic(mapping_layer=2), "03_models", OUTPUT_
 # and everything below it learns from both losses.
 
 # %% [markdown]
-# ## The joint objective (about 15 min, with two coding exercises)
+# ## The joint objective (with two coding exercises)
+# *core · about 5 min · 5 min so far*
 #
 # For an image $x$ with recorded responses $r$, DAE-NR$_i$ reconstructs $\hat x$ from the bottleneck and
 # predicts $\hat r$ from layer $h_i$ with a factorized readout. Training minimises
@@ -106,14 +110,24 @@ show_figure(plotting.plot_model_schematic(mapping_layer=2), "03_models", OUTPUT_
 #
 # The paper does not publish its architecture or $\lambda$; ours are in `daenr_lite.config`.
 #
-# ### Coding exercise 1: the readout penalty (about 5 min)
+# ### Coding exercise 1: the readout penalty
+# *extended · about 5 min · 10 min so far*
 #
 # Write `readout_l1_penalty(mask, weights, gamma)` for masks (N, H, W) and feature weights (N, C): $\gamma$
 # times the sum over neurons of $\lVert m_n \rVert_1 \lVert w_n \rVert_1$.
 
-# %% nbgrader={"grade": false, "grade_id": "readout_l1_penalty", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "e5a33b4ca211891b638b04703d00b4e8", "cell_type": "code"} deletable=false
+# %% [markdown]
+# *Example* (daenr-lite's solution): two neurons with 2x2 masks of ones ($\lVert m_n \rVert_1 = 4$) and
+# weights $(1, -2)$ and $(0.5, 0)$: `readout_l1_penalty(np.ones((2, 2, 2)), np.array([[1., -2.], [0.5, 0.]]), 0.1)`
+# gives `1.4` $= 0.1 \times (4 \cdot 3 + 4 \cdot 0.5)$.
+
+# %% nbgrader={"grade": false, "grade_id": "readout_l1_penalty", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "601b78a9d5367db4aa96cc55ef6f16f9", "cell_type": "code"} deletable=false
 def readout_l1_penalty(mask, weights, gamma):
     """gamma * sum_n |mask_n|_1 * |weights_n|_1."""
+    # Outline: uncomment, fill in each ... and delete the `raise NotImplementedError()` below.
+    # mask_l1 = np.abs(mask).reshape(len(mask), -1).sum(axis=1)  # |m_n|_1, one per neuron
+    # weights_l1 = np.abs(weights).sum(axis=...)                 # |w_n|_1, one per neuron
+    # return float(gamma * np.sum(mask_l1 * ...))
     # YOUR CODE HERE
     raise NotImplementedError()
 
@@ -122,15 +136,25 @@ def readout_l1_penalty(mask, weights, gamma):
 grade(check_readout_l1_penalty, readout_l1_penalty)
 
 # %% [markdown]
-# ### Coding exercise 2: the joint objective (about 7 min)
+# ### Coding exercise 2: the joint objective
+# *extended · about 7 min · 17 min so far*
 #
 # Write `joint_objective(recon, image, pred, target, lam, penalty)`: the MSE between reconstruction and
 # image (mean over all pixels), plus $\lambda$ times (the Poisson loss of notebook 02, summed over neurons and
 # averaged over images, plus the readout penalty).
+#
+# *Example* (daenr-lite's solution): a black reconstruction of a gray image (MSE 0.25), notebook 02's Poisson
+# example for one image (0.921) and the penalty above:
+# `joint_objective(np.zeros((1, 1, 2, 2)), np.full((1, 1, 2, 2), 0.5), np.array([[1.0, 2.0]]),
+# np.array([[0.0, 3.0]]), 0.1, 1.4)` gives `0.48206` $= 0.25 + 0.1 \times (0.921 + 1.4)$.
 
-# %% nbgrader={"grade": false, "grade_id": "joint_objective", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "11595fb1c5807c3c60d1ff12808183d3", "cell_type": "code"} deletable=false
+# %% nbgrader={"grade": false, "grade_id": "joint_objective", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "46c4bf52ee16f2287450a0bcd9f7f8e7", "cell_type": "code"} deletable=false
 def joint_objective(recon, image, pred, target, lam, penalty):
     """MSE(recon, image) + lam * (Poisson(pred, target) + penalty)."""
+    # Outline: uncomment, fill in each ... and delete the `raise NotImplementedError()` below.
+    # mse = np.mean(...)                                                     # over all pixels
+    # poisson = np.mean(np.sum(pred - target * np.log(pred + 1e-8), axis=1))  # notebook 02's loss
+    # return float(mse + ...)
     # YOUR CODE HERE
     raise NotImplementedError()
 
@@ -149,7 +173,8 @@ grade(check_joint_objective, joint_objective)
 # gradients reach the encoder through the mapping layer.
 # </details>
 #
-# ## DAE vs DAE-NR$_1$…DAE-NR$_4$, over seeds (about 15 min)
+# ## DAE vs DAE-NR$_1$…DAE-NR$_4$, over seeds
+# *core · about 10 min · 27 min so far*
 #
 # Each row summarises one model over the seeds of this mode: mean ± standard deviation. `epochs` is how
 # long training ran (the cap is `TrainConfig().max_epochs`).
@@ -218,7 +243,8 @@ show_figure(plotting.plot_reconstructions(data.test_images[:8], reconstructions,
 # way, which is what a PSNR difference of a fraction of a dB looks like. Differences in the prediction of
 # the neurons (`test_corr` above) are much larger between mapping layers than differences in reconstruction.
 #
-# ## Explore: mapping layer × λ × region (about 15 min)
+# ## Explore: mapping layer × λ × region
+# *extended · about 15 min · 42 min so far*
 #
 # Pick a mapping layer, a response weight λ and a region, then click **Train & show**. Models come from the
 # same store as above: the default λ is in the pretrained zoo and shows at once; a new setting is trained
@@ -259,6 +285,7 @@ print(f"key numbers saved to {saved}")
 #   images.
 #
 # ## Further questions
+# *discussion · about 10 min · 52 min so far*
 #
 # 1. In the explorer, keep layer h2 and move λ from $10^{-5}$ to $10^{-1}$ (each new setting trains once).
 #    How do PSNR and test $r$ trade off?

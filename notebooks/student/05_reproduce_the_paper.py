@@ -24,7 +24,10 @@
 # (`daenr-lite pretrain` rebuilds them; nothing is trained here). `MODE = "quick"` trains short versions with
 # one seed (a smoke test: no claim can be decided from it).
 #
-# **Time:** about 45 minutes (sections are timed below).
+# **Time:** about 50 minutes for the whole notebook. Each section is marked *core* (the 90-minute
+# course path), *extended* (the 3 x 90-minute path adds it), *bonus* or *discussion*, with its minutes and
+# the time so far; docs/course.md has the course paths and the instructor notes, and
+# `daenr-lite make-student --path 90min` hands one path out.
 #
 # ## Learning goals
 # - Read a complete comparison over regions critically: effect size against seed-to-seed spread.
@@ -68,12 +71,12 @@ DATASET = "simulated"  # or "antolik2016" (real recordings; download and pretrai
 REGION = 3  # the region of Figure 3 and Table 2 (the paper's region 3); Table 1 covers all regions
 OUTPUT_DIR = os.environ.get("DAENR_OUTPUT_DIR", "outputs")  # metrics and figures go here
 
-# %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false, "checksum": "59f7f18c262af306a0f794277a1e1027", "cell_type": "code"} deletable=false editable=false
+# %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false, "checksum": "e9f6c84f0f52472c08a79baa035b0825", "cell_type": "code"} deletable=false editable=false
 import numpy as np
 
 from daenr_lite import plotting, reference, setup
 from daenr_lite.exercises import check_paired_difference
-from daenr_lite.grading import grade
+from daenr_lite.grading import choose, grade
 from daenr_lite.notebook_utils import record_metrics, show_figure, show_markdown
 from daenr_lite.zoo import results
 
@@ -86,7 +89,8 @@ print(f"{len(rows)} models: {len(GRID)} per region and seed, regions {list(REGIO
       f"plus Table 2 in region {REGION}")
 
 # %% [markdown]
-# ## Table 1: reconstruction, all neurons (about 15 min, with a coding exercise)
+# ## Table 1: reconstruction, all neurons (with a coding exercise)
+# *core · about 5 min · 5 min so far*
 #
 # Our metrics (`daenr_lite.metrics`): MSE over all pixels of all test images; PSNR the mean over test images of
 # $10\log_{10}(1/\mathrm{MSE}_\text{image})$; SSIM the mean of scikit-image's SSIM (7×7 window), pixels in
@@ -96,15 +100,25 @@ print(f"{len(rows)} models: {len(GRID)} per region and seed, regions {list(REGIO
 # seeds; `psnr_vs_dae` is the paired difference to the DAE of the same seed, marked "(effect)" when it passes
 # the 2-sd rule (`daenr_lite.stats`).
 #
-# ### Coding exercise: the paired comparison (about 7 min)
+# ### Coding exercise: the paired comparison
+# *extended · about 7 min · 12 min so far*
 #
 # Write `paired_difference(a, b)` for two arrays with one value per seed (model A and model B trained with the
 # same seeds): return the mean of the paired differences `b - a`, their sample standard deviation
 # (`ddof=1`), and whether the difference is an effect by our rule, |mean| > 2 sd.
 
-# %% nbgrader={"grade": false, "grade_id": "paired_difference", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "d67722e6278d4c721a913e8f1f3c9ae7", "cell_type": "code"} deletable=false
+# %% [markdown]
+# *Example* (daenr-lite's solution): `paired_difference(np.array([20.1, 20.5, 19.8]), np.array([19.2, 19.4, 18.9]))`
+# gives `(-0.9667, 0.1155, True)`: B is lower on every seed, an effect although negative;
+# `paired_difference(np.array([20.1, 20.5, 19.8]), np.array([20.3, 20.2, 20.2]))` gives `(0.1, 0.3606, False)`.
+# The cell after Table 1 recomputes its `psnr_vs_dae` column with your function once it passes.
+
+# %% nbgrader={"grade": false, "grade_id": "paired_difference", "locked": false, "schema_version": 3, "solution": true, "task": false, "checksum": "7e436b2477a3cfbed73d08166f96e8a5", "cell_type": "code"} deletable=false
 def paired_difference(a, b):
     """Per-seed values of two models -> (mean of b - a, sd of b - a, effect)."""
+    # Outline: uncomment, fill in each ... and delete the `raise NotImplementedError()` below.
+    # d = ...  # the paired differences, one per seed
+    # return float(d.mean()), float(d.std(ddof=...)), bool(...)
     # YOUR CODE HERE
     raise NotImplementedError()
 
@@ -116,6 +130,25 @@ grade(check_paired_difference, paired_difference)
 table1 = results.table1(rows, REGIONS)
 show_markdown(results.format_markdown(table1, ["region", "model", "psnr", "paper_psnr", "psnr_vs_dae", "paper_psnr_vs_dae",
                                                "ssim", "paper_ssim", "mse"], digits={"mse": 4, "psnr": 2}))
+
+# %% nbgrader={"grade": false, "grade_id": "paired_difference_used", "locked": true, "schema_version": 3, "solution": false, "task": false, "checksum": "29aa73c1e610aa678f910573dab4df62", "cell_type": "code"} deletable=false editable=false
+use = choose(paired_difference)  # Table 1's psnr_vs_dae again, from the per-seed PSNRs in `rows`
+
+
+def per_seed_psnr(model, region):
+    """{(data seed, seed): PSNR} of one model's runs on all neurons of one region."""
+    return {(row.get("data_seed", row["seed"]), row["seed"]): row["psnr"] for row in rows
+            if row["model"] == model and row["region"] == region and row["group"] == "all"}
+
+
+for region in REGIONS:
+    dae, parts = per_seed_psnr("dae", region), []
+    for i in (1, 2, 3, 4):
+        nr = per_seed_psnr(f"dae_nr_{i}", region)
+        cells = sorted(set(dae) & set(nr))
+        mean, sd, effect = use(np.array([dae[c] for c in cells]), np.array([nr[c] for c in cells]))
+        parts.append(f"DAE-NR_{i} {mean:+.2f} ± {sd:.2f}" + (" (effect)" if effect else ""))
+    print(f"region {region}, PSNR DAE-NR_i - DAE over {len(dae)} seeds: " + "; ".join(parts))
 
 # %%
 psnr_by_region = {region: {row["model"]: row for row in table1 if row["region"] == region} for region in REGIONS}
@@ -141,7 +174,8 @@ show_figure(plotting.plot_paper_comparison(ours, paper, metric="PSNR of DAE-NR_i
 # than the DAE in regions 1 and 3 (an effect): its readout on the 128-number bottleneck competes with the
 # reconstruction.
 #
-# ## Figure 3: significantly predicted neurons (about 5 min)
+# ## Figure 3: significantly predicted neurons
+# *extended · about 5 min · 17 min so far*
 #
 # Neurons whose predicted responses correlate significantly with the trial-averaged recorded ones
 # ($p \le 0.05$, one-sided $t$-test on $r$); the DAE gets a trained readout *probe* on each frozen layer
@@ -165,7 +199,8 @@ print(f"paper, region {reference.FIGURE3_REGION}: DAE {reference.FIGURE3_SIGNIFI
 # `n_undefined_corr` counts neurons a model predicts as constant; `test_corr_all` counts their r as 0.
 
 # %% [markdown]
-# ## Table 2: significant vs insignificant neurons (region 3; about 10 min)
+# ## Table 2: significant vs insignificant neurons (region 3)
+# *extended · about 8 min · 25 min so far*
 #
 # Which neurons carry the benefit? Each DAE-NR$_i$ of Table 1 (trained on all neurons of region 3) defines
 # *its own* significant neurons, as in the paper's Figure 3 per DAE-NR$_i$. Then DAE-NR$_i$ is retrained
@@ -194,7 +229,8 @@ show_markdown(results.format_markdown(table2, ["model", "n_neurons_YES", "n_neur
 # from significance.
 
 # %% [markdown]
-# ## Verdicts (about 10 min)
+# ## Verdicts
+# *core · about 15 min · 40 min so far*
 #
 # One line per claim and region, computed from the tables above with the rule stated in `daenr_lite.stats`
 # (an effect: the mean paired difference exceeds 2 sd of the paired differences over seeds). Each claim is
@@ -271,6 +307,7 @@ print(f"key numbers saved to {saved}")
 #   whether the claimed effect follows from the method, not whether it holds in a mouse.
 #
 # ## Further questions
+# *discussion · about 10 min · 50 min so far*
 #
 # 1. Which verdicts would change with a stricter rule (3 sd) or a looser one (1 sd)? Recompute one with your
 #    `paired_difference` on the per-seed values in `rows`.
