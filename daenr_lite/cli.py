@@ -44,7 +44,7 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .config import COURSE_PATHS
+    from .config import COURSE_PATHS, ZOO_SEEDS
 
     parser = argparse.ArgumentParser(
         prog="daenr-lite",
@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--dataset", choices=["simulated", "antolik2016"], default="simulated",
                      help="simulated V1 population (default) or the real recordings (download them first)")
     pre.add_argument("--regions", type=int, nargs="+", choices=[1, 2, 3], default=[1, 2, 3], help="regions (default 1 2 3)")
-    pre.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds (default 0 1 2)")
+    pre.add_argument("--seeds", type=int, nargs="+", default=list(ZOO_SEEDS), help="seeds (default: the zoo's, 0 1 2 3 4)")
     pre.add_argument("--device", default="auto", help="auto (CUDA/MPS when available), cpu, cuda, cuda:1, mps")
     pre.add_argument("--output", type=Path, default=None,
                      help="store folder (default: the user cache, <data folder>/models, which notebooks search)")

@@ -231,7 +231,8 @@ print(f"oracle correlation {scores['oracle_corr']:.3f}" + (f", ground-truth ceil
 # seeds (each seed its own simulated neurons). `feve` averages only over the `feve_n_neurons` neurons whose
 # explainable variance is at least 15 % of their variance: for the others the ratio is dominated by noise.
 # The converged test correlation is far above the oracle correlation (the data's single-trial reliability,
-# notebook 00) and reaches about 0.84 of the ground-truth ceiling; a few epochs reach about 0.64.
+# notebook 00) and reaches about 0.64 of the ground-truth ceiling (0.643 ± 0.025 over the five seeds); four
+# epochs reach about 0.52.
 #
 # The figures below use the converged model of seed `SEED`.
 
@@ -299,7 +300,8 @@ print(f"key numbers saved to {saved}")
 #    <details><summary>Answer</summary>
 #
 #    Hardly: both are positive, smooth and nearly linear for large drives. With default training on region 1,
-#    seed 0, softplus gave r = 0.668 against 0.667 for ELU + 1 (the earlier 9x9 core; `docs/benchmarks.md`).
+#    seed 0 (generator v2, 40 epochs each), softplus gave r = 0.527 against 0.520 for ELU + 1, less than the
+#    seed-to-seed spread of the converged CNN-FRs (sd 0.026).
 #    </details>
 #
 # 2. Remove the L1 penalty (`readout_l1=0.0`) and retrain. What happens to the masks?

@@ -28,14 +28,17 @@ def _population(n=8, seed=0):
     return pop, v2.sample_extras(pop, (31, 31), rng)
 
 
-def test_v1_stays_the_default_and_generator_1_is_it():
+def test_v2_is_the_default_and_generator_1_stays_available(monkeypatch):
+    from daenr_lite.config import GENERATOR_ENV
+
+    monkeypatch.delenv(GENERATOR_ENV, raising=False)
     default = load_dataset("simulated", region=2, seed=3, **SMALL)
-    explicit = load_dataset("simulated", region=2, seed=3, generator="1", **SMALL)
-    assert default.info["generator_version"] == "1"
+    explicit = load_dataset("simulated", region=2, seed=3, generator="2", **SMALL)
+    assert default.info["generator_version"] == "2"  # the shipped zoo's generator (config.DEFAULT_GENERATOR)
     for name in ("train_images", "train_responses", "test_images", "test_responses"):
         np.testing.assert_array_equal(getattr(default, name), getattr(explicit, name))
-    other = load_dataset("simulated", region=2, seed=3, generator="2", **SMALL)
-    assert other.info["generator_version"] == "2"
+    other = load_dataset("simulated", region=2, seed=3, generator="1", **SMALL)
+    assert other.info["generator_version"] == "1"
     assert not np.array_equal(default.test_responses, other.test_responses)
 
 
@@ -58,7 +61,7 @@ def test_v2_is_deterministic_and_has_the_layout():
 def test_v2_cache_is_separate_and_round_trips(tmp_path):
     first = load_dataset("simulated", region=1, seed=0, data_dir=tmp_path, generator="2", **{**SMALL, "cache": True})
     again = load_dataset("simulated", region=1, seed=0, data_dir=tmp_path, generator="2", **{**SMALL, "cache": True})
-    v1 = load_dataset("simulated", region=1, seed=0, data_dir=tmp_path, **{**SMALL, "cache": True})
+    v1 = load_dataset("simulated", region=1, seed=0, data_dir=tmp_path, generator="1", **{**SMALL, "cache": True})
     assert first.info["cache_file"] == again.info["cache_file"] != v1.info["cache_file"]
     assert again.info["generator_version"] == "2" and v1.info["generator_version"] == "1"
     np.testing.assert_array_equal(first.test_responses, again.test_responses)
@@ -131,16 +134,17 @@ def test_recipe_names_the_generator_only_when_it_is_not_1(monkeypatch):
     from daenr_lite.zoo.recipe import Recipe
 
     monkeypatch.delenv(GENERATOR_ENV, raising=False)
-    v1 = Recipe("cnn_fr", "simulated", 1)
+    v1 = Recipe("cnn_fr", "simulated", 1, generator="1")
     manifest = json.loads((resources.files("daenr_lite.zoo") / "shipped" / "manifest.json").read_text())
     entries = manifest["models"]
-    assert v1.key() in entries  # the shipped (v1) zoo's keys stay valid
-    assert "generator" not in v1.to_dict() and v1.dataset_options() == {}
+    assert Recipe("cnn_fr", "simulated", 1).key() in entries  # the default (v2) is what ships
+    assert "generator" not in v1.to_dict() and v1.dataset_options() == {}  # v1 keys as before the field
     v2_recipe = Recipe("cnn_fr", "simulated", 1, generator="2")
-    assert v2_recipe.key() != v1.key() and "-g2-" in v2_recipe.key()
+    assert v2_recipe.key() != v1.key() and "-g2-" in v2_recipe.key() and v2_recipe.key() in entries
     assert Recipe.from_dict(v2_recipe.to_dict()) == v2_recipe and v2_recipe.dataset_options() == {"generator": "2"}
-    monkeypatch.setenv(GENERATOR_ENV, "2")
     assert Recipe("cnn_fr", "simulated", 1) == v2_recipe
+    monkeypatch.setenv(GENERATOR_ENV, "1")
+    assert Recipe("cnn_fr", "simulated", 1) == v1
     assert Recipe("cnn_fr", "antolik2016", 1).generator == "1"
     with pytest.raises(ValueError, match="choose 1 or 2"):
         Recipe("cnn_fr", generator="v3")

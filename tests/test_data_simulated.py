@@ -26,8 +26,9 @@ SMALL = dict(n_neurons=12, n_train=40, n_test=10, n_repeats=3, cache=False)
 
 @pytest.fixture(scope="module")
 def regions() -> dict[int, NeuralDataset]:
-    """The three full-size simulated regions (seed 0), generated once for this module."""
-    return {r: load_dataset("simulated", region=r, seed=0, cache=False) for r in (1, 2, 3)}
+    """The three full-size simulated regions of generator v1 (seed 0), generated once for this module (the
+    module tests v1; tests/test_data_generator_v2.py and test_data_realism.py test v2, the default)."""
+    return {r: load_dataset("simulated", region=r, seed=0, cache=False, generator="1") for r in (1, 2, 3)}
 
 
 # ------------------------------------------------------------------------------------------ layout
@@ -297,7 +298,7 @@ def test_calibration_routine_finds_parameters_that_match(tmp_path):
     found = calibrate(SHARED, regions=(2,), seeds=(0,), steps=10, progress=False)
     params = found[2]
     assert 0 <= params.baseline < 1 and params.event_scale > 0
-    ds = sim.simulate_region(2, seed=0, params=params)
+    ds = sim.simulate_region(2, seed=0, params=params, generator="1")
     simulated = response_statistics(ds.train_responses, ds.test_responses)
     real = real_statistics(2, SHARED)
     assert abs(simulated["oracle"] - real["oracle"]) < 0.02

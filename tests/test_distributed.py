@@ -195,7 +195,7 @@ def test_a_chain_that_raises_names_its_recipe_and_the_others_are_kept(tmp_path, 
     with pytest.raises(ChainFailed) as info:
         _grid(tmp_path / "out", scheduler=local.scheduler_address)
     (line,) = info.value.failures
-    assert line == ("CNN-FR on simulated region 1 (data seed 0), training seed 0: RuntimeError: injected fault in two "
+    assert line == ("CNN-FR on simulated region 1 (data seed 0), generator 2, training seed 0: RuntimeError: injected fault in two "
                     "lines")
     assert "\n" not in str(info.value) and "run the same command again" in str(info.value)
     kept = ModelStore(tmp_path / "out", zoo_dirs=[], train=False, progress=False)

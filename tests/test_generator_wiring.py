@@ -25,20 +25,21 @@ def _store(tmp_path, **kwargs):
     return ModelStore(tmp_path / "cache", zoo_dirs=[], progress=False, **kwargs)
 
 
-def test_v1_keys_and_shipped_zoo_lookups_do_not_depend_on_the_environment(v1_env):
+def test_keys_and_shipped_zoo_lookups_follow_the_default_generator_and_the_environment(v1_env):
+    default = Recipe("cnn_fr")  # DEFAULT_GENERATOR, "2" since the zoo was rebuilt on generator v2
+    assert default.generator == "2" and "-g2-" in default.key() and default.to_dict()["generator"] == "2"
+    assert Recipe.from_dict(default.to_dict()) == default
+    shipped = ModelStore(train=False, progress=False)
+    assert shipped.entry(default) is not None  # the shipped zoo is v2
+    v1_env.setenv(GENERATOR_ENV, "1")
     v1 = Recipe("cnn_fr")
     assert v1.generator == "1" and "-g" not in v1.key() and "generator" not in v1.to_dict()
-    shipped = ModelStore(train=False, progress=False)
-    assert shipped.entry(v1) is not None  # the shipped zoo is v1
-    v1_env.setenv(GENERATOR_ENV, "2")
-    v2 = Recipe("cnn_fr")
-    assert v2.generator == "2" and "-g2-" in v2.key() and v2.key() != v1.key()
-    assert v2.to_dict()["generator"] == "2" and Recipe.from_dict(v2.to_dict()) == v2
-    explicit = Recipe("cnn_fr", generator="1")
-    assert explicit.key() == v1.key() and shipped.entry(explicit) is not None
-    assert shipped.entry(v2) is None  # nothing of v2 ships
-    # a stored recipe without the field was made with v1, whatever the environment says
-    assert Recipe.from_dict(v1.to_dict()).key() == v1.key()
+    assert shipped.entry(v1) is None  # nothing of v1 ships any more (its keys stay valid in a user cache)
+    explicit = Recipe("cnn_fr", generator="2")
+    assert explicit.key() == default.key() and shipped.entry(explicit) is not None
+    # a stored recipe without the field was made with v1, whatever the environment or the default says
+    v1_env.delenv(GENERATOR_ENV)
+    assert Recipe.from_dict(v1.to_dict()).key() == v1.key() and Recipe.from_dict(v1.to_dict()).generator == "1"
     # real data have no generator
     assert Recipe("cnn_fr", "antolik2016").generator == "1"
 
@@ -67,19 +68,21 @@ def test_store_trains_a_v2_recipe_on_v2_data(v1_env, tmp_path):
 
 def test_session_data_follow_the_configured_generator(v1_env, tmp_path):
     session = setup("00", "quick", output_dir=tmp_path / "out", store=_store(tmp_path))
-    v1 = session.data()
-    assert v1.info["generator_version"] == "1"
+    first = session.data()
+    assert first.info["generator_version"] == "2"  # the default
+    v1_env.setenv(GENERATOR_ENV, "1")
+    assert session.data().info["generator_version"] == "1"
     v1_env.setenv(GENERATOR_ENV, "2")
     v2 = session.data()
     assert v2.info["generator_version"] == "2"
     np.testing.assert_array_equal(v2.test_responses, load_dataset("simulated", region=1, seed=0, generator="2").test_responses)
     assert session.recipe("cnn_fr").generator == "2"
     v1_env.delenv(GENERATOR_ENV)
-    assert session.data() is v1
+    assert session.data() is first
 
 
 def test_compare_with_real_shows_what_v1_misses(v1_env):
-    table = compare_with_real(load_dataset("simulated", region=1, seed=0))
+    table = compare_with_real(load_dataset("simulated", region=1, seed=0, generator="1"))
     rows = {line.split(" | ")[0].strip("| "): line for line in table.splitlines()[2:]}
     assert "real region 1" in table and "generator v1" in table and len(rows) == 13
     assert rows["population gain (SD of the population-mean residual / independent)"].endswith("| **no** |")

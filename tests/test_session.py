@@ -26,7 +26,7 @@ def test_pretrained_session_uses_the_default_recipes_and_never_trains(tmp_path, 
     monkeypatch.setenv("DAENR_MODE", "pretrained")
     empty = ModelStore(tmp_path / "cache", zoo_dirs=[], progress=False)
     session = setup("03", None, 1, "cpu", "simulated", 2, tmp_path / "out", store=empty)
-    assert session.mode == "pretrained" and session.seeds == (0, 1, 2)
+    assert session.mode == "pretrained" and session.seeds == (0, 1, 2, 3, 4)
     recipe = session.recipe("cnn_fr")
     assert recipe.n_train is None and recipe.train_config.max_epochs == 40 and recipe.seed == recipe.data_seed == 1
     with pytest.raises(LookupError, match=r"not in the pretrained zoo.*daenr-lite pretrain --dataset simulated "

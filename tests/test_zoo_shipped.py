@@ -27,9 +27,9 @@ def entries() -> list[dict]:
     return list(json.loads(MANIFEST.read_text())["models"].values())
 
 
-def test_the_grid_is_complete_for_three_seeds_and_regions(entries):
+def test_the_grid_is_complete_for_five_seeds_and_three_regions(entries):
     cells = {(e["recipe"]["model"], e["recipe"]["region"], e["recipe"]["seed"]) for e in entries if e["recipe"]["neurons"] is None}
-    assert cells == {(m, r, s) for m in GRID_MODELS for r in (1, 2, 3) for s in (0, 1, 2)}
+    assert cells == {(m, r, s) for m in GRID_MODELS for r in (1, 2, 3) for s in (0, 1, 2, 3, 4)}
     table2 = [(e["recipe"]["model"], e["group"], e["recipe"]["seed"]) for e in entries if e["recipe"]["neurons"] is not None]
     assert all(e["recipe"]["region"] == 3 for e in entries if e["recipe"]["neurons"] is not None)
     assert len(table2) == len(set(table2)) and {g for _, g, _ in table2} <= {"YES", "NO"}
@@ -98,5 +98,5 @@ def test_a_shipped_recipe_retrained_from_its_manifest_gives_the_same_model(entri
 def test_load_pretrained_returns_a_ready_model():
     model = load_pretrained("dae_nr_2", region=1, seed=0)
     assert model.mapping_layer == 2 and not model.training
-    with pytest.raises(LookupError, match=r"Available for simulated: region 1 seed 0, .*region 3 seed 2.*daenr-lite pretrain"):
+    with pytest.raises(LookupError, match=r"Available for simulated: region 1 seed 0, .*region 3 seed 4.*daenr-lite pretrain"):
         load_pretrained("dae_nr_2", region=1, seed=7)

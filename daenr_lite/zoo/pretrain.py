@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 from torch import nn
 
-from ..config import ModelConfig, TrainConfig
+from ..config import ZOO_SEEDS, ModelConfig, TrainConfig
 from ..models.registry import model_spec
 from ..reference import TABLE2_REGION
 from .recipe import Recipe, whole_number
@@ -27,7 +27,7 @@ GRID_MODELS: tuple[str, ...] = (
 def grid_recipes(
     dataset: str = "simulated",
     regions: Sequence[int] = (1, 2, 3),
-    seeds: Sequence[int] = (0, 1, 2),
+    seeds: Sequence[int] = ZOO_SEEDS,
     models: Sequence[str] = GRID_MODELS,
     model_config: ModelConfig | None = None,
     train_config: TrainConfig | None = None,
@@ -78,7 +78,7 @@ def _lam(value: Any) -> float:
 def pretrain(
     dataset: str = "simulated",
     regions: Sequence[int] = (1, 2, 3),
-    seeds: Sequence[int] = (0, 1, 2),
+    seeds: Sequence[int] = ZOO_SEEDS,
     *,
     models: Sequence[str] = GRID_MODELS,
     output: str | os.PathLike[str] | None = None,
