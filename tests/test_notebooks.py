@@ -126,7 +126,9 @@ def test_01_live_dae_beats_the_baseline_and_the_converged_ones_beat_it(series):
 def test_02_converged_cnn_fr_beats_the_live_one_and_stays_below_the_ceiling(series):
     m = _metrics(series, "02")
     assert 0.1 < m["test_corr"] < _mean(m["converged_test_corr"]) < m["ceiling"]
-    assert _mean(m["converged_fraction_of_ceiling"]) > 0.75  # converged: near the ground truth
+    # converged: on generator v2 (shared noise, normalization: as hard as the recordings) about 0.64 of the
+    # ground-truth ceiling (v1: 0.84), and well above the live model's few epochs
+    assert _mean(m["converged_fraction_of_ceiling"]) > max(0.55, m["fraction_of_ceiling"] + 0.05)
     assert m["single_trial_corr"] < m["test_corr"]
 
 
@@ -136,7 +138,7 @@ def test_03_table_with_seed_spread_and_explorer(series):
     assert m["seeds"] == [0, 1, 2, 3, 4]
     assert set(m["models"]) == {"DAE", "DAE-NR_1", "DAE-NR_2", "DAE-NR_3", "DAE-NR_4"}
     assert all(len(v["psnr"]) == 5 and min(v["psnr"]) > 15 for v in m["models"].values())
-    assert m["models"]["DAE"]["test_corr"] == [None, None, None]
+    assert m["models"]["DAE"]["test_corr"] == [None] * 5
     assert max(_mean(m["models"][f"DAE-NR_{i}"]["test_corr"]) for i in range(1, 5)) > 0.4
     assert set(m["psnr_vs_dae"]) == {"DAE-NR_1", "DAE-NR_2", "DAE-NR_3", "DAE-NR_4"}
     assert "DAE-NR_2 (h2), lambda=0.001, region 1: PSNR" in m["explorer_text"]
