@@ -88,7 +88,7 @@ def _headings(nb: Any) -> list[tuple[int, int, int, str, list[str]]]:
         lines = cell.source.split("\n")
         for number, line in enumerate(lines):
             match = _HEADING.match(line)
-            if match and not any(match.group(2).startswith(word) for word in UNMARKED):
+            if match and not match.group(2).startswith(UNMARKED):
                 found.append((index, number, len(match.group(1)), match.group(2).strip(), lines))
     return found
 
@@ -111,8 +111,8 @@ def read_sections(notebook: Any) -> list[Section]:
 
 
 def check_markers(notebook: Any) -> list[str]:
-    """Problems with the markers of ``notebook``: missing or malformed ones, running totals that do not add up,
-    a notebook without a core section in a path that lists it. An empty list when all is right."""
+    """Problems with the markers of ``notebook``: missing or malformed ones and running totals that do not add
+    up. An empty list when all is right."""
     try:
         sections = read_sections(notebook)
     except ValueError as exc:
@@ -134,13 +134,13 @@ def fix_markers(py_path: str | os.PathLike[str]) -> bool:
     out, total, pending = [], 0, False
     for line in text.split("\n"):
         body = line[2:] if line.startswith("# ") else None
-        if body is not None and _HEADING.match(body) and not any(
-                _HEADING.match(body).group(2).startswith(word) for word in UNMARKED):
+        heading = _HEADING.match(body) if body is not None else None
+        if heading and not heading.group(2).startswith(UNMARKED):
             pending = True
             out.append(line)
             continue
-        if pending and body is not None and _MARKER.match(body):
-            match = _MARKER.match(body)
+        match = _MARKER.match(body) if pending and body is not None else None
+        if match:
             total += int(match.group("minutes"))
             line = f"# *{match.group('tier')} · about {match.group('minutes')} min · {total} min so far*"
         pending = False
