@@ -262,11 +262,10 @@ show_figure(plotting.plot_readout_masks(masks[best], None if truth is None else 
             "02_masks", OUTPUT_DIR)
 
 # %% [markdown]
-# For most of the best-predicted neurons the mask's peak (the contours) sits on the receptive field's
-# envelope: the readout has found *where* the neuron looks. The masks do not all have one form, though: some
-# are narrow streaks along the receptive field's orientation rather than blobs as wide as it (each core unit
-# already sees a 19x19-pixel patch, so the readout only needs the centre line); others are scattered over
-# several spots, and a mask's peak can even sit at the edge of the readout grid, outside the field. A good
+# On generator v2 only a few of the best-predicted neurons have a mask whose contours sit on the receptive
+# field's envelope, where the readout has found *where* the neuron looks; most masks are scattered over several
+# spots, and several peak at the edge of the readout grid, outside the field (each core unit already sees a
+# 19x19-pixel patch, so a mask need not cover the whole field). A good
 # prediction does not need a clean mask: look at each panel before reading a mask as "where the neuron looks".
 
 # %%
