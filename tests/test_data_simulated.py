@@ -9,7 +9,7 @@ import pytest
 from daenr_lite.data import DatasetError, GroundTruth, NeuralDataset, load_dataset
 from daenr_lite.data import simulated as sim
 from daenr_lite.data.calibrate import calibrate
-from daenr_lite.data.calibration import CALIBRATED, real_statistics, response_statistics
+from daenr_lite.data.calibration import CALIBRATED, CALIBRATED_V2, real_statistics, response_statistics
 from daenr_lite.metrics import ground_truth_ceiling, oracle_corr
 from daenr_lite.data.images import PHOTOGRAPHS, boxes_overlap, load_photograph, sample_patches
 from daenr_lite.data.neurons import gabor_filters, sample_population
@@ -306,3 +306,20 @@ def test_calibration_routine_finds_parameters_that_match(tmp_path):
     # the frozen constants came from this routine (seeds 0-2, 18 steps): same neighbourhood
     assert abs(params.baseline - CALIBRATED[2].baseline) < 0.1
     assert params.log_mean_rate_mean == pytest.approx(CALIBRATED[2].log_mean_rate_mean, abs=1e-3)
+
+
+def test_params_pick_their_own_generator_and_a_mismatch_says_how_to_fix_it():
+    """RegionParams without ``generator`` ran generator v2 (the default) and failed on the parameter type."""
+    small = dict(n_neurons=4, n_train=12, n_test=3, n_repeats=2)
+    v1 = sim.simulate_region(1, seed=0, params=CALIBRATED[1], **small)
+    same = sim.simulate_region(1, seed=0, params=CALIBRATED[1], generator="1", **small)
+    np.testing.assert_array_equal(v1.train_responses, same.train_responses)
+    v2 = sim.simulate_region(1, seed=0, params=CALIBRATED_V2[1], **small)
+    np.testing.assert_array_equal(
+        v2.train_responses, sim.simulate_region(1, seed=0, generator="2", **small).train_responses
+    )
+    with pytest.raises(DatasetError, match=r"belong to generator '1'.*pass generator='1'") as err:
+        sim.simulate_region(1, seed=0, params=CALIBRATED[1], generator="2", **small)
+    assert "\n" not in str(err.value)
+    with pytest.raises(DatasetError, match="must be RegionParams .* or V2Params"):
+        sim.simulate_region(1, seed=0, params={"baseline": 0.1}, **small)

@@ -49,7 +49,7 @@ __all__ = ["GENERATOR_VERSION", "GENERATOR_VERSIONS", "check_generator", "REGION
 
 #: bump when the generator changes in a way the source hash would not catch
 GENERATOR_VERSION = "1"
-#: the generators ``simulate_region`` / ``load_simulated`` know (``generator=``); "1" is the default
+#: the generators ``simulate_region`` / ``load_simulated`` know (``generator=``); the default is ``config.DEFAULT_GENERATOR``
 GENERATOR_VERSIONS: tuple[str, ...] = ("1", "2")
 
 #: per region: neurons, training images, test repeats (test images: 50), as in the recordings
@@ -68,7 +68,7 @@ def check_generator(generator: Any) -> str:
     if isinstance(generator, bool) or text not in GENERATOR_VERSIONS:
         raise DatasetError(
             f"unknown simulated-data generator {generator!r}; choose one of {', '.join(GENERATOR_VERSIONS)} "
-            '(generator="1" is the default, "2" the realism-calibrated one).'
+            '("2" is the realism-calibrated one and the default, "1" the first, kept for reproducing older results).'
         )
     return text
 
@@ -142,6 +142,27 @@ def noise_draws(
     return _noise.draw_noise(train_shape, rng), _noise.draw_noise(test_shape, rng)
 
 
+def _generator_for(params: RegionParams | _v2.V2Params | None, generator: str | None) -> str:
+    """The generator to run: ``generator`` if given, else the one ``params`` belongs to, else the configured one.
+
+    Raises DatasetError when ``params`` belong to the other generator than the one asked for.
+    """
+    owner = {RegionParams: "1", _v2.V2Params: "2"}.get(type(params))
+    if params is not None and owner is None:
+        raise DatasetError(
+            f"params must be RegionParams (generator '1') or V2Params (generator '2'), got {type(params).__name__}."
+        )
+    if generator is None:
+        return check_generator(owner or simulated_generator())
+    generator = check_generator(generator)
+    if owner is not None and owner != generator:
+        raise DatasetError(
+            f"params are {type(params).__name__}, which belong to generator '{owner}', but generator='{generator}' "
+            f"was asked for; pass generator='{owner}' (or leave it out), or parameters of generator '{generator}'."
+        )
+    return generator
+
+
 def simulate_region(
     region: int = 1,
     seed: int = 0,
@@ -161,15 +182,17 @@ def simulate_region(
     seed : same seed -> identical arrays.
     image_size : int or (H, W); 31 like the recordings.
     n_neurons, n_train, n_test, n_repeats : override the region's layout (e.g. smaller for tests).
-    params : override the calibrated :class:`RegionParams` (generator "2": :class:`~daenr_lite.data.generator_v2.V2Params`).
-    generator : "1" or "2" (:mod:`daenr_lite.data.generator_v2`); ``None``: :func:`daenr_lite.config.simulated_generator`
-        (``$DAENR_GENERATOR``, else :data:`~daenr_lite.config.DEFAULT_GENERATOR`, "1").
+    params : override the calibrated parameters: :class:`RegionParams` for generator "1",
+        :class:`~daenr_lite.data.generator_v2.V2Params` for generator "2".
+    generator : "1" or "2" (:mod:`daenr_lite.data.generator_v2`); ``None``: the one ``params`` belongs to, else
+        :func:`daenr_lite.config.simulated_generator` (``$DAENR_GENERATOR``, else
+        :data:`~daenr_lite.config.DEFAULT_GENERATOR`).
 
     Returns
     -------
     NeuralDataset with ``ground_truth`` and ``info["patch_boxes"]`` / ``info["photos"]``.
     """
-    generator = check_generator(simulated_generator() if generator is None else generator)
+    generator = _generator_for(params, generator)
     shape = _image_shape(image_size)
     layout = region_layout(region)
     n_repeats = layout["n_repeats"] if n_repeats is None else int(n_repeats)
