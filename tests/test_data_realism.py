@@ -20,6 +20,8 @@ REAL = {
     "low_ceiling_neurons": ((5, 10, 12), 0.0),
     "participation_ratio": ((9.7, 8.4, 12.7), 0.05),
     "top3_share": ((0.50, 0.48, 0.40), 0.005),
+    "tail_p999": ((15.8, 16.6, 19.4), 0.05),
+    "peak_ratio": ((13.2, 12.3, 14.5), 0.05),
     "contrast": ((0.62, 0.62, 0.53), 0.005),
     "spectrum_slope": ((-2.36, -2.36, -2.29), 0.005),
 }
@@ -188,8 +190,28 @@ def test_docs_realism_table_is_generated_and_v2_within_tolerance():
         assert f"### Region {region}" in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and "±" in line]
     judged = [line for line in rows if line.rstrip().endswith(("| yes |", "| **no** |"))]
-    # per region: every statistic with a tolerance (all but the ceiling) and the zero fraction
-    assert len(judged) == 3 * len(realism.STATISTICS)
+    # per region: every statistic with a tolerance and the zero fraction (the ceiling and the tail are not judged)
+    from daenr_lite.data.calibration import V2_TOLERANCES
+
+    judged_names = [n for n in realism.STATISTICS + ("zero_fraction",) if n in V2_TOLERANCES]
+    assert len(judged) == 3 * len(judged_names)
     assert all(line.rstrip().endswith("| yes |") for line in judged)
     for label in realism.LABELS.values():
         assert text.count(label) == 3
+
+
+def test_response_tail_on_known_responses():
+    """tail_p999 and peak_ratio are unit-free: constant trials give 1, a rare large trial raises both."""
+    flat = np.full((4, 10, 3), 2.0)
+    assert realism.response_tail(flat) == {"tail_p999": 1.0, "peak_ratio": 1.0}
+    assert realism.response_tail(flat * 7.5) == realism.response_tail(flat)
+    spiky = flat.copy()
+    spiky[0, 0, :] = 2.0 + 39 * 2.0  # one trial per neuron 40x above the others' level
+    tail = realism.response_tail(spiky)
+    mean = spiky.mean()
+    assert tail["peak_ratio"] == pytest.approx(spiky[0, 0, 0] / mean)
+    assert tail["tail_p999"] == pytest.approx(np.quantile(spiky.reshape(-1), 0.999) / mean)
+    silent = np.zeros((4, 10, 2))
+    silent[:, :, 1] = 1.0
+    assert realism.response_tail(silent)["peak_ratio"] == 1.0  # the silent neuron is left out
+    assert np.isnan(realism.response_tail(np.zeros((3, 5, 2)))["tail_p999"])
