@@ -268,22 +268,34 @@ def _cmd_sweep_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _instructor_notebooks(notebooks: str | Path | None) -> tuple[Path, bool]:
+    """The instructor notebooks a command works on and whether they are the installed package's.
+
+    ``--notebooks`` when given, else ``./notebooks`` of a checkout (it holds ``NN_name.py`` files), else the
+    notebooks that ship with the package (FileNotFoundError, with the fix, where none ship).
+    """
+    if notebooks is not None:
+        return Path(notebooks), False
+    checkout = Path.cwd() / "notebooks"
+    if any(checkout.glob("[0-9][0-9]_*.py")):
+        return checkout, False
+    from .bundled import bundled_notebooks_dir
+
+    return bundled_notebooks_dir(), True
+
+
 def _cmd_make_student(args: argparse.Namespace) -> int:
     from .student import make_student
 
-    notebooks, output = args.notebooks, args.output
-    if notebooks is None and not any((Path.cwd() / "notebooks").glob("[0-9][0-9]_*.py")):
-        # outside a checkout: the instructor notebooks that ship with the package, written to ./student
-        # (never into the installed package)
-        from .bundled import bundled_notebooks_dir
-
-        try:
-            notebooks = bundled_notebooks_dir()
-        except FileNotFoundError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        default = "student" if args.path in (None, "full") else f"student_{args.path}"
-        output = Path(default) if output is None else output
+    output = args.output
+    try:
+        notebooks, bundled = _instructor_notebooks(args.notebooks)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if bundled and output is None:
+        # outside a checkout the student notebooks go to ./student, never into the installed package
+        output = Path("student" if args.path in (None, "full") else f"student_{args.path}")
     try:
         written = make_student(notebooks, output, echo=None, install_source=args.install_source,
                                path=args.path)
@@ -298,17 +310,11 @@ def _cmd_course(args: argparse.Namespace) -> int:
     from .config import COURSE_PATHS
     from .course import check_markers, fix_markers, format_plan
 
-    notebooks = args.notebooks
-    if notebooks is None:
-        notebooks = Path.cwd() / "notebooks"
-        if not any(notebooks.glob("[0-9][0-9]_*.py")):
-            from .bundled import bundled_notebooks_dir
-
-            try:
-                notebooks = bundled_notebooks_dir()
-            except FileNotFoundError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
+    try:
+        notebooks, _bundled = _instructor_notebooks(args.notebooks)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     sources = sorted(p for p in Path(notebooks).glob("[0-9][0-9]_*.py"))
     if not sources:
         print(f"error: no NN_name.py notebooks in {notebooks}; pass --notebooks.", file=sys.stderr)
