@@ -820,13 +820,21 @@ def plot_explorer_view(originals: Any, reconstructions: Any | None, predicted: A
     return fig
 
 
+#: one marker shape per λ value of a sweep, in increasing λ
+_LAM_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
 def plot_lam_sweep(table: Sequence[Mapping[str, Any]], ax: Any = None,
-                   title: str = "DAE-NR: reconstruction against prediction over λ"):
-    """PSNR (y) against test r (x) of a λ sweep: one line per mapping layer through its λ values (each point
-    labelled with its λ), error bars ± 1 sd over seeds; one panel per region.
+                   title: str = "DAE-NR: reconstruction against prediction over λ",
+                   references: Sequence[Mapping[str, Any]] = ()):
+    """PSNR (y) against test r (x) of a λ sweep: one line (colour) per mapping layer through its λ values (one
+    marker shape per λ, in a second legend), error bars ± 1 sd over seeds; one panel per region.
 
     ``table``: rows with ``region``, ``layer``, ``lam``, ``psnr``, ``test_corr`` and optionally ``psnr_sd``,
-    ``test_corr_sd`` (:func:`daenr_lite.zoo.sweep.sweep_table`). ``ax`` only for a table of one region.
+    ``test_corr_sd`` (:func:`daenr_lite.zoo.sweep.sweep_table`). ``references``
+    (:func:`daenr_lite.zoo.sweep.sweep_references`, optional): the DAE's PSNR as a dashed line, the CNN-FR's
+    test r as a dotted line, and each layer's line starts at its λ = 0 end (hollow marker at the frozen DAE
+    probe's test r and the DAE's PSNR). ``ax`` only for a table of one region.
     """
     rows = list(table)
     if not rows:
@@ -837,33 +845,64 @@ def plot_lam_sweep(table: Sequence[Mapping[str, Any]], ax: Any = None,
     if ax is not None:
         fig, axes = ax.figure, [ax]
     else:
-        fig = _figure(4.2 * len(regions) + 0.6, 3.8)
+        fig = _figure(4.6 * len(regions) + 2.2, 4.0)
         axes = list(np.atleast_1d(fig.subplots(1, len(regions), squeeze=False)[0]))
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
-    colours = plt.get_cmap("viridis")
+    colours = plt.get_cmap("tab10")
     layers = sorted({int(r["layer"]) for r in rows})
+    lams = sorted({float(r["lam"]) for r in rows})
+    marker = {lam: _LAM_MARKERS[i % len(_LAM_MARKERS)] for i, lam in enumerate(lams)}
+    refs = list(references)
     for panel, region in zip(axes, regions):
+        dae = next((r for r in refs if int(r["region"]) == region and r["kind"] == "dae"), None)
+        cnn = next((r for r in refs if int(r["region"]) == region and r["kind"] == "cnn_fr"), None)
+        dae_psnr = float(dae["psnr"]) if dae is not None else float("nan")
+        if np.isfinite(dae_psnr):
+            panel.axhline(dae_psnr, color="0.4", ls="--", lw=1)
+        if cnn is not None and np.isfinite(float(cnn["test_corr"])):
+            panel.axvline(float(cnn["test_corr"]), color="0.4", ls=":", lw=1.2)
         for i, layer in enumerate(layers):
             points = sorted((r for r in rows if int(r["region"]) == region and int(r["layer"]) == layer),
                             key=lambda r: float(r["lam"]))
             if not points:
                 continue
+            colour = colours(i % 10)
             x = np.array([float(r["test_corr"]) for r in points])
             y = np.array([float(r["psnr"]) for r in points])
-            xerr = np.array([float(r.get("test_corr_sd", np.nan)) for r in points])
-            yerr = np.array([float(r.get("psnr_sd", np.nan)) for r in points])
-            colour = colours(i / max(1, len(layers) - 1) * 0.85)
-            panel.errorbar(x, y, xerr=np.nan_to_num(xerr), yerr=np.nan_to_num(yerr), color=colour, marker="o",
-                           ms=4, lw=1.2, capsize=2, label=f"DAE-NR_{layer} (h{layer})")
+            xerr = np.nan_to_num(np.array([float(r.get("test_corr_sd", np.nan)) for r in points]))
+            yerr = np.nan_to_num(np.array([float(r.get("psnr_sd", np.nan)) for r in points]))
+            probe = next((r for r in refs if int(r["region"]) == region and r["kind"] == "dae_probe"
+                          and int(r["layer"]) == layer), None)
+            if probe is not None and np.isfinite(dae_psnr) and np.isfinite(float(probe["test_corr"])):
+                panel.plot([float(probe["test_corr"]), x[0]], [dae_psnr, y[0]], color=colour, ls=":", lw=1.2)
+                panel.plot(float(probe["test_corr"]), dae_psnr, ls="none", marker="o", ms=6, mfc="white",
+                           mec=colour, mew=1.5)
+            panel.plot(x, y, color=colour, lw=1.4)
+            if xerr.any() or yerr.any():
+                panel.errorbar(x, y, xerr=xerr, yerr=yerr, color=colour, ls="none", capsize=2, lw=1)
             for r, xi, yi in zip(points, x, y):
-                panel.annotate(f"λ={float(r['lam']):g}", (xi, yi), textcoords="offset points", xytext=(4, 4),
-                               fontsize=7, color=colour)
+                panel.plot(xi, yi, ls="none", marker=marker[float(r["lam"])], ms=6, color=colour, mec="black",
+                           mew=0.4)
         panel.set_xlabel("test r (mean over neurons)")
         panel.set_ylabel("PSNR (dB)")
         panel.set_title(f"region {region}", fontsize=9)
         panel.grid(alpha=0.3)
-    axes[0].legend(fontsize=7, title="mapping layer", title_fontsize=7)
+    layer_handles = [Line2D([], [], color=colours(i % 10), lw=1.4, label=f"DAE-NR_{layer} (h{layer})")
+                     for i, layer in enumerate(layers)]
+    lam_handles = [Line2D([], [], ls="none", marker=marker[lam], ms=6, color="0.6", mec="black", mew=0.4,
+                          label=f"λ = {lam:g}") for lam in lams]
+    extra = []
+    if any(r["kind"] == "dae_probe" for r in refs):
+        extra.append(Line2D([], [], ls="none", marker="o", ms=6, mfc="white", mec="0.3", mew=1.5,
+                            label="λ = 0: readout on the frozen DAE"))
+    if any(r["kind"] == "dae" for r in refs):
+        extra.append(Line2D([], [], color="0.4", ls="--", lw=1, label="DAE's PSNR"))
+    if any(r["kind"] == "cnn_fr" for r in refs):
+        extra.append(Line2D([], [], color="0.4", ls=":", lw=1.2, label="CNN-FR's test r"))
+    axes[-1].legend(handles=layer_handles + lam_handles + extra, fontsize=7, loc="upper left",
+                    bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, title="mapping layer · λ", title_fontsize=7)
     fig.suptitle(title, fontsize=10)
     return fig
 

@@ -316,7 +316,7 @@ def test_a_lam_sweep_is_found_by_the_store_and_the_explorer_and_gives_its_report
     from daenr_lite.config import preset
     from daenr_lite.session import Session
     from daenr_lite.widgets import session_trainer
-    from daenr_lite.zoo.sweep import SWEEP_FIGURE, sweep_rows, write_sweep_report
+    from daenr_lite.zoo.sweep import SWEEP_FIGURE, sweep_references, sweep_rows, write_sweep_report
 
     folder = tmp_path / "sweep"
     store = pretrain("simulated", regions=[1], seeds=[0], models=["dae", "dae_nr_1", "dae_nr_2", "dae_nr_3"],
@@ -341,6 +341,34 @@ def test_a_lam_sweep_is_found_by_the_store_and_the_explorer_and_gives_its_report
     text = markdown.read_text()
     assert figure.name == SWEEP_FIGURE and figure.stat().st_size > 5000 and f"]({SWEEP_FIGURE})" in text
     assert text.count("| 1 | DAE-NR_") == 4 and "0.0001" in text and "0.01" in text
+    # the λ = 0 end: the DAE trained beside the sweep (same setting) is its reference row and dashed line
+    references = sweep_references(folder)
+    dae_psnr = found.entry(Recipe("dae", train_config=TINY))["metrics"]["psnr"]
+    assert [r["model"] for r in references] == ["dae"] and references[0]["psnr"] == pytest.approx(dae_psnr)
+    assert f"| 1 | DAE | 0 | 1 | {dae_psnr:.2f} | - | - |" in text
+
+
+def test_the_sweep_figure_draws_its_references_and_a_marker_per_lam():
+    from daenr_lite.plotting import plot_lam_sweep
+
+    table = [{"region": 1, "layer": layer, "lam": lam, "psnr": 20 + layer - lam, "test_corr": 0.3 + 0.1 * lam}
+             for layer in (1, 2) for lam in (0.001, 0.01, 0.1)]
+    references = [{"region": 1, "kind": "dae", "layer": None, "psnr": 21.5, "test_corr": float("nan")},
+                  {"region": 1, "kind": "dae_probe", "layer": 2, "psnr": float("nan"), "test_corr": 0.1},
+                  {"region": 1, "kind": "cnn_fr", "layer": None, "psnr": float("nan"), "test_corr": 0.5}]
+    fig = plot_lam_sweep(table, references=references)
+    ax = fig.axes[0]
+    lines = ax.get_lines()
+    assert any(list(line.get_ydata()) == [21.5, 21.5] for line in lines)  # the DAE's PSNR
+    assert any(list(line.get_xdata()) == [0.5, 0.5] for line in lines)  # the CNN-FR's test r
+    assert any(list(line.get_xdata()) == [0.1] and line.get_markerfacecolor() == "white" for line in lines)
+    assert len({line.get_marker() for line in lines if line.get_linestyle() == "None"} - {"o"}) >= 2
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels[:2] == ["DAE-NR_1 (h1)", "DAE-NR_2 (h2)"] and "λ = 0.01" in labels and "CNN-FR's test r" in labels
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    assert len(plot_lam_sweep(table).axes[0].get_lines()) == 2 * (1 + 3)  # without references: lines and markers
 
 
 def test_sweep_options_are_checked_in_one_line(tmp_path, capsys):

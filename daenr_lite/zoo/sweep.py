@@ -3,8 +3,9 @@
 After ``daenr-lite pretrain --lam 1e-4 1e-3 1e-2 --layers 1 2 3 4 --output sweep/`` (or ``pretrain(lams=...,
 layers=...)``), :func:`write_sweep_report` (``daenr-lite sweep-report sweep/``) writes ``sweep.md`` (one row per
 region, mapping layer and λ: mean ± sd over seeds) and one figure, ``sweep_psnr_test_r.png`` (PSNR against test r,
-a line per mapping layer through its λ values; :func:`daenr_lite.plotting.plot_lam_sweep`). Everything is read from
-the folder's entries: nothing is trained or evaluated.
+a line per mapping layer through its λ values; :func:`daenr_lite.plotting.plot_lam_sweep`), both with the λ = 0
+ends that ``pretrain`` trains beside a sweep (:func:`sweep_references`: the DAE, the frozen-DAE probes, the CNN-FR).
+Everything is read from the folder's entries: nothing is trained or evaluated.
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from ..models.registry import model_spec
 from .recipe import Recipe
 from .store import read_entries
 
-__all__ = ["sweep_rows", "sweep_table", "sweep_markdown", "write_sweep_report", "SWEEP_FIGURE", "SWEEP_MARKDOWN"]
+__all__ = ["sweep_rows", "sweep_table", "sweep_references", "sweep_markdown", "write_sweep_report", "SWEEP_FIGURE",
+           "SWEEP_MARKDOWN"]
 
 SWEEP_MARKDOWN = "sweep.md"
 SWEEP_FIGURE = "sweep_psnr_test_r.png"
@@ -85,14 +87,55 @@ def sweep_table(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return table
 
 
+def sweep_references(folder: str | os.PathLike[str], dataset: str = "simulated") -> list[dict[str, Any]]:
+    """The λ = 0 ends and the ceiling of a sweep: the DAE (its PSNR), the DAE probes (the frozen DAE's layer h_i
+    with a readout: the test r of λ = 0) and the CNN-FR (the test r of a network trained for responses only)
+    stored in ``folder`` with the same setting as its DAE-NR models, mean and sd over seeds per region and model.
+
+    Keys ``region``, ``model`` (registry name), ``kind``, ``layer`` (probes; else None), ``n_seeds``, ``psnr``,
+    ``psnr_sd``, ``test_corr``, ``test_corr_sd``, ``n_significant``, ``n_neurons``; NaN where the model has no such
+    metric. Empty when the folder holds none of them (``pretrain`` trains them beside every sweep)."""
+    entries = [(Recipe.from_dict(e["recipe"]), e) for e in read_entries(Path(folder)).values()]
+    sweep = {_setting_without_lam(r) for r, _ in entries
+             if r.dataset == dataset and r.spec.kind == "dae_nr" and r.neurons is None}
+    groups: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
+    for recipe, entry in entries:
+        if (recipe.dataset != dataset or recipe.neurons is not None
+                or recipe.spec.kind not in ("dae", "dae_probe", "cnn_fr") or _setting_without_lam(recipe) not in sweep):
+            continue
+        groups[(recipe.region, recipe.model)].append(entry)
+    references = []
+    order = {"dae": 0, "dae_probe": 1, "cnn_fr": 2}
+    for (region, model), members in sorted(groups.items(), key=lambda g: (g[0][0], order[model_spec(g[0][1]).kind], g[0][1])):
+        metrics = [m.get("metrics") or {} for m in members]
+        sigs = [m.get("significance") or {} for m in members]
+        psnr, psnr_sd = _mean_sd([m.get("psnr") for m in metrics])
+        corr, corr_sd = _mean_sd([m.get("test_corr") for m in metrics])
+        spec = model_spec(model)
+        references.append({"region": region, "model": model, "kind": spec.kind,
+                           "layer": int(spec.layer) if spec.kind == "dae_probe" else None, "n_seeds": len(members),
+                           "psnr": psnr, "psnr_sd": psnr_sd, "test_corr": corr, "test_corr_sd": corr_sd,
+                           "n_significant": _mean_sd([g.get("n_significant") for g in sigs])[0],
+                           "n_neurons": sigs[0].get("n_neurons")})
+    return references
+
+
+def _significant(mean: float, n_neurons: Any) -> str:
+    if not np.isfinite(mean):
+        return "n/a"
+    return f"{mean:.0f} of {n_neurons}" if mean == round(mean) else f"{mean:.1f} of {n_neurons}"
+
+
 def _pm(mean: float, sd: float, digits: int) -> str:
     if not np.isfinite(mean):
         return "n/a"
     return f"{mean:.{digits}f}" + (f" ± {sd:.{digits}f}" if np.isfinite(sd) else "")
 
 
-def sweep_markdown(table: Sequence[dict[str, Any]], folder: str | os.PathLike[str], figure: str = SWEEP_FIGURE) -> str:
-    """The report's Markdown: what was swept, the table, the figure."""
+def sweep_markdown(table: Sequence[dict[str, Any]], folder: str | os.PathLike[str], figure: str = SWEEP_FIGURE,
+                   references: Sequence[dict[str, Any]] = ()) -> str:
+    """The report's Markdown: what was swept, the table (with the :func:`sweep_references` rows of each region
+    first), the figure."""
     lams = sorted({row["lam"] for row in table})
     layers = sorted({row["layer"] for row in table})
     regions = sorted({row["region"] for row in table})
@@ -108,15 +151,32 @@ def sweep_markdown(table: Sequence[dict[str, Any]], folder: str | os.PathLike[st
         "| region | model | λ | seeds | PSNR (dB) | test r | significant neurons |",
         "|---|---|---|---|---|---|---|",
     ]
-    for row in table:
-        sig = "n/a" if not np.isfinite(row["n_significant"]) else f"{row['n_significant']:.1f} of {row['n_neurons']}"
-        display = model_spec(f"dae_nr_{row['layer']}").display
-        lines.append(f"| {row['region']} | {display} | {row['lam']:g} | "
-                     f"{row['n_seeds']} | {_pm(row['psnr'], row['psnr_sd'], 2)} | "
-                     f"{_pm(row['test_corr'], row['test_corr_sd'], 3)} | {sig} |")
+    dae_psnr = {r["region"]: r for r in references if r["kind"] == "dae"}
+    for region in regions:
+        for ref in [r for r in references if r["region"] == region]:
+            if ref["kind"] == "dae":
+                name, lam, psnr = "DAE", "0", _pm(ref["psnr"], ref["psnr_sd"], 2)
+            elif ref["kind"] == "dae_probe":
+                dae = dae_psnr.get(region)
+                name, lam = f"DAE + readout on h{ref['layer']} (frozen)", "0"
+                psnr = "n/a" if dae is None else f"{_pm(dae['psnr'], dae['psnr_sd'], 2)} (the DAE's)"
+            else:
+                name, lam, psnr = f"{model_spec(ref['model']).display} (responses only)", "-", "-"
+            corr = "-" if ref["kind"] == "dae" else _pm(ref["test_corr"], ref["test_corr_sd"], 3)
+            sig = "-" if ref["kind"] == "dae" else _significant(ref["n_significant"], ref["n_neurons"])
+            lines.append(f"| {region} | {name} | {lam} | {ref['n_seeds']} | {psnr} | {corr} | {sig} |")
+        for row in [r for r in table if r["region"] == region]:
+            display = model_spec(f"dae_nr_{row['layer']}").display
+            lines.append(f"| {row['region']} | {display} | {row['lam']:g} | "
+                         f"{row['n_seeds']} | {_pm(row['psnr'], row['psnr_sd'], 2)} | "
+                         f"{_pm(row['test_corr'], row['test_corr_sd'], 3)} | "
+                         f"{_significant(row['n_significant'], row['n_neurons'])} |")
     lines += ["", f"![PSNR against test r over λ]({figure})", "",
-              "Each line is one mapping layer; its points are the λ values (labelled), error bars ± 1 sd over seeds. "
-              "A larger λ weighs the neural responses more: the test r should rise and the PSNR fall.", ""]
+              "Each line is one mapping layer; its filled markers are the λ values (one shape per λ), error bars "
+              "± 1 sd over seeds. Where the folder has them, each line starts at λ = 0 (hollow marker: the DAE's PSNR "
+              "and the test r of a readout on its frozen layer), the dashed line is the DAE's PSNR and the dotted "
+              "line the CNN-FR's test r (trained for the responses only). A larger λ weighs the neural responses "
+              "more: the test r should rise and the PSNR fall.", ""]
     return "\n".join(lines)
 
 
@@ -132,12 +192,13 @@ def write_sweep_report(folder: str | os.PathLike[str], output: str | os.PathLike
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} is not a folder; give the --output folder of `daenr-lite pretrain --lam ...`.")
     table = sweep_table(sweep_rows(folder, dataset))
+    references = sweep_references(folder, dataset)
     target = Path(output) if output is not None else folder
     target.mkdir(parents=True, exist_ok=True)
-    fig = plot_lam_sweep(table)
+    fig = plot_lam_sweep(table, references=references)
     figure = target / SWEEP_FIGURE
     fig.savefig(figure, dpi=120)
     plt.close(fig)
     markdown = target / SWEEP_MARKDOWN
-    markdown.write_text(sweep_markdown(table, folder), encoding="utf-8")
+    markdown.write_text(sweep_markdown(table, folder, references=references), encoding="utf-8")
     return markdown, figure
