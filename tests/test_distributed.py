@@ -368,7 +368,9 @@ def test_the_sweep_figure_draws_its_references_and_a_marker_per_lam():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
-    assert len(plot_lam_sweep(table).axes[0].get_lines()) == 2 * (1 + 3)  # without references: lines and markers
+    bare = plot_lam_sweep(table)
+    assert len(bare.axes[0].get_lines()) == 2 * (1 + 3)  # without references: a line and 3 markers per layer
+    plt.close(bare)
 
 
 def test_sweep_options_are_checked_in_one_line(tmp_path, capsys):

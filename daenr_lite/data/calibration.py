@@ -114,13 +114,16 @@ V2_TOLERANCES: dict[str, float] = {
 REAL_TARGETS: dict[int, dict[str, float]] = {
     1: {"ceiling": 0.8084, "oracle": 0.3997, "noise_corr": 0.0473, "noise_corr_pairs": 0.19, "population_gain": 2.3929,
         "oracle_sd": 0.1943, "low_ceiling_neurons": 5.0, "participation_ratio": 9.664, "top3_share": 0.4951,
-        "skew": 2.2852, "tail_p999": 15.7903, "peak_ratio": 13.2185, "contrast": 0.6168, "spectrum_slope": -2.3556, "zero_fraction": 0.5095},
+        "skew": 2.2852, "tail_p999": 15.7903, "peak_ratio": 13.2185,
+        "contrast": 0.6168, "spectrum_slope": -2.3556, "zero_fraction": 0.5095},
     2: {"ceiling": 0.6891, "oracle": 0.3289, "noise_corr": 0.072, "noise_corr_pairs": 0.3199, "population_gain": 2.1917,
         "oracle_sd": 0.21, "low_ceiling_neurons": 10.0, "participation_ratio": 8.4453, "top3_share": 0.4772,
-        "skew": 1.9875, "tail_p999": 16.6272, "peak_ratio": 12.2629, "contrast": 0.6168, "spectrum_slope": -2.3556, "zero_fraction": 0.4893},
+        "skew": 1.9875, "tail_p999": 16.6272, "peak_ratio": 12.2629,
+        "contrast": 0.6168, "spectrum_slope": -2.3556, "zero_fraction": 0.4893},
     3: {"ceiling": 0.7833, "oracle": 0.3685, "noise_corr": 0.0211, "noise_corr_pairs": 0.0806, "population_gain": 1.752,
         "oracle_sd": 0.2026, "low_ceiling_neurons": 12.0, "participation_ratio": 12.7212, "top3_share": 0.3985,
-        "skew": 2.2238, "tail_p999": 19.3634, "peak_ratio": 14.513, "contrast": 0.5308, "spectrum_slope": -2.2897, "zero_fraction": 0.5172},
+        "skew": 2.2238, "tail_p999": 19.3634, "peak_ratio": 14.513,
+        "contrast": 0.5308, "spectrum_slope": -2.2897, "zero_fraction": 0.5172},
 }
 #: the published CNN with factorized readout (Klindt et al. 2017: r 0.55 / 0.45 / 0.49) as a fraction of the
 #: real ceiling (0.808 / 0.689 / 0.783): the target of the CNN-FR knob of calibration v2

@@ -36,30 +36,46 @@ def _setting_without_lam(recipe: Recipe) -> str:
     return json.dumps(values, sort_keys=True)
 
 
-def sweep_rows(folder: str | os.PathLike[str], dataset: str = "simulated") -> list[dict[str, Any]]:
-    """One dict per DAE-NR (all neurons) of ``dataset`` stored in ``folder``: ``region``, ``layer``, ``lam``,
-    ``seed``, ``psnr``, ``test_corr``, ``n_significant``, ``n_neurons``.
-
-    ``ValueError`` (one line) if there is none, or if the models differ in more than λ, layer, region and seed
-    (two sweeps in one folder would be averaged together)."""
-    rows, settings = [], set()
+def _stored_rows(folder: str | os.PathLike[str], dataset: str) -> list[dict[str, Any]]:
+    """One flat dict per model of ``dataset`` trained on all neurons in ``folder`` (its manifest read once):
+    ``region``, ``model``, ``kind``, ``layer`` (None for the DAE and CNN-FR), ``lam``, ``seed``, ``data_seed``,
+    ``psnr``, ``test_corr``, ``n_significant``, ``n_neurons`` and ``setting`` (the recipe without λ, layer,
+    region and seeds)."""
+    rows = []
     for entry in read_entries(Path(folder)).values():
         recipe = Recipe.from_dict(entry["recipe"])
-        if recipe.dataset != dataset or recipe.spec.kind != "dae_nr" or recipe.neurons is not None:
+        if recipe.dataset != dataset or recipe.neurons is not None:
             continue
-        settings.add(_setting_without_lam(recipe))
         metrics, sig = entry.get("metrics") or {}, entry.get("significance") or {}
-        rows.append({"region": recipe.region, "layer": int(recipe.spec.layer), "lam": float(recipe.train_config.lam),
-                     "seed": recipe.seed, "data_seed": recipe.data_seed, "psnr": metrics.get("psnr"),
-                     "test_corr": metrics.get("test_corr"), "n_significant": sig.get("n_significant"),
-                     "n_neurons": sig.get("n_neurons")})
+        spec = recipe.spec
+        rows.append({"region": recipe.region, "model": recipe.model, "kind": spec.kind,
+                     "layer": int(spec.layer) if spec.kind in ("dae_nr", "dae_probe") else None,
+                     "lam": float(recipe.train_config.lam), "seed": recipe.seed, "data_seed": recipe.data_seed,
+                     "psnr": metrics.get("psnr"), "test_corr": metrics.get("test_corr"),
+                     "n_significant": sig.get("n_significant"), "n_neurons": sig.get("n_neurons"),
+                     "setting": _setting_without_lam(recipe)})
+    return rows
+
+
+def _dae_nr_rows(stored: Sequence[dict[str, Any]], folder: str | os.PathLike[str], dataset: str) -> list[dict[str, Any]]:
+    rows = [row for row in stored if row["kind"] == "dae_nr"]
     if not rows:
         raise ValueError(f"no {dataset} DAE-NR models in {folder}; train a sweep into it with `daenr-lite pretrain "
                          f"--dataset {dataset} --lam 1e-4 1e-3 1e-2 --output {folder}`.")
+    settings = {row["setting"] for row in rows}
     if len(settings) > 1:
         raise ValueError(f"the DAE-NR models in {folder} differ in {len(settings)} settings besides lambda, layer, "
                          "region and seed (e.g. epochs or training-set size); give each sweep a folder of its own.")
     return sorted(rows, key=lambda r: (r["region"], r["layer"], r["lam"], r["seed"]))
+
+
+def sweep_rows(folder: str | os.PathLike[str], dataset: str = "simulated") -> list[dict[str, Any]]:
+    """One dict per DAE-NR (all neurons) of ``dataset`` stored in ``folder``: ``region``, ``layer``, ``lam``,
+    ``seed``, ``psnr``, ``test_corr``, ``n_significant``, ``n_neurons`` (and ``model``, ``kind``, ``setting``).
+
+    ``ValueError`` (one line) if there is none, or if the models differ in more than λ, layer, region and seed
+    (two sweeps in one folder would be averaged together)."""
+    return _dae_nr_rows(_stored_rows(folder, dataset), folder, dataset)
 
 
 def _mean_sd(values: Sequence[Any]) -> tuple[float, float]:
@@ -70,21 +86,38 @@ def _mean_sd(values: Sequence[Any]) -> tuple[float, float]:
     return float(arr.mean()), float(arr.std(ddof=1)) if arr.size > 1 else float("nan")
 
 
+def _summary(members: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and sd over the seeds of one setting's rows: ``n_seeds``, ``psnr``, ``psnr_sd``, ``test_corr``,
+    ``test_corr_sd``, ``n_significant`` (mean), ``n_neurons``."""
+    psnr, psnr_sd = _mean_sd([m["psnr"] for m in members])
+    corr, corr_sd = _mean_sd([m["test_corr"] for m in members])
+    return {"n_seeds": len(members), "psnr": psnr, "psnr_sd": psnr_sd, "test_corr": corr, "test_corr_sd": corr_sd,
+            "n_significant": _mean_sd([m["n_significant"] for m in members])[0],
+            "n_neurons": members[0]["n_neurons"]}
+
+
 def sweep_table(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Mean and sd over seeds of :func:`sweep_rows` per (region, layer, lam): keys ``region``, ``layer``, ``lam``,
-    ``n_seeds``, ``psnr``, ``psnr_sd``, ``test_corr``, ``test_corr_sd``, ``n_significant`` (mean)."""
+    ``n_seeds``, ``psnr``, ``psnr_sd``, ``test_corr``, ``test_corr_sd``, ``n_significant`` (mean), ``n_neurons``."""
     groups: dict[tuple[int, int, float], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[(row["region"], row["layer"], row["lam"])].append(row)
-    table = []
-    for (region, layer, lam), members in sorted(groups.items()):
-        psnr, psnr_sd = _mean_sd([m["psnr"] for m in members])
-        corr, corr_sd = _mean_sd([m["test_corr"] for m in members])
-        sig, _ = _mean_sd([m["n_significant"] for m in members])
-        table.append({"region": region, "layer": layer, "lam": lam, "n_seeds": len(members), "psnr": psnr,
-                      "psnr_sd": psnr_sd, "test_corr": corr, "test_corr_sd": corr_sd, "n_significant": sig,
-                      "n_neurons": members[0]["n_neurons"]})
-    return table
+    return [{"region": region, "layer": layer, "lam": lam, **_summary(members)}
+            for (region, layer, lam), members in sorted(groups.items())]
+
+
+#: the order of the reference rows of each region: the λ = 0 ends, then the responses-only ceiling
+_REFERENCE_KINDS = ("dae", "dae_probe", "cnn_fr")
+
+
+def _references(stored: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    sweep = {row["setting"] for row in stored if row["kind"] == "dae_nr"}
+    groups: dict[tuple[int, int, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in stored:
+        if row["kind"] in _REFERENCE_KINDS and row["setting"] in sweep:
+            groups[(row["region"], _REFERENCE_KINDS.index(row["kind"]), row["model"])].append(row)
+    return [{"region": region, "model": model, "kind": members[0]["kind"], "layer": members[0]["layer"],
+             **_summary(members)} for (region, _, model), members in sorted(groups.items())]
 
 
 def sweep_references(folder: str | os.PathLike[str], dataset: str = "simulated") -> list[dict[str, Any]]:
@@ -92,32 +125,10 @@ def sweep_references(folder: str | os.PathLike[str], dataset: str = "simulated")
     with a readout: the test r of λ = 0) and the CNN-FR (the test r of a network trained for responses only)
     stored in ``folder`` with the same setting as its DAE-NR models, mean and sd over seeds per region and model.
 
-    Keys ``region``, ``model`` (registry name), ``kind``, ``layer`` (probes; else None), ``n_seeds``, ``psnr``,
-    ``psnr_sd``, ``test_corr``, ``test_corr_sd``, ``n_significant``, ``n_neurons``; NaN where the model has no such
-    metric. Empty when the folder holds none of them (``pretrain`` trains them beside every sweep)."""
-    entries = [(Recipe.from_dict(e["recipe"]), e) for e in read_entries(Path(folder)).values()]
-    sweep = {_setting_without_lam(r) for r, _ in entries
-             if r.dataset == dataset and r.spec.kind == "dae_nr" and r.neurons is None}
-    groups: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
-    for recipe, entry in entries:
-        if (recipe.dataset != dataset or recipe.neurons is not None
-                or recipe.spec.kind not in ("dae", "dae_probe", "cnn_fr") or _setting_without_lam(recipe) not in sweep):
-            continue
-        groups[(recipe.region, recipe.model)].append(entry)
-    references = []
-    order = {"dae": 0, "dae_probe": 1, "cnn_fr": 2}
-    for (region, model), members in sorted(groups.items(), key=lambda g: (g[0][0], order[model_spec(g[0][1]).kind], g[0][1])):
-        metrics = [m.get("metrics") or {} for m in members]
-        sigs = [m.get("significance") or {} for m in members]
-        psnr, psnr_sd = _mean_sd([m.get("psnr") for m in metrics])
-        corr, corr_sd = _mean_sd([m.get("test_corr") for m in metrics])
-        spec = model_spec(model)
-        references.append({"region": region, "model": model, "kind": spec.kind,
-                           "layer": int(spec.layer) if spec.kind == "dae_probe" else None, "n_seeds": len(members),
-                           "psnr": psnr, "psnr_sd": psnr_sd, "test_corr": corr, "test_corr_sd": corr_sd,
-                           "n_significant": _mean_sd([g.get("n_significant") for g in sigs])[0],
-                           "n_neurons": sigs[0].get("n_neurons")})
-    return references
+    Keys ``region``, ``model`` (registry name), ``kind``, ``layer`` (probes; else None) and those of
+    :func:`sweep_table`; NaN where the model has no such metric. Empty when the folder holds none of them
+    (``pretrain`` trains them beside every sweep)."""
+    return _references(_stored_rows(folder, dataset))
 
 
 def _significant(mean: float, n_neurons: Any) -> str:
@@ -151,13 +162,13 @@ def sweep_markdown(table: Sequence[dict[str, Any]], folder: str | os.PathLike[st
         "| region | model | λ | seeds | PSNR (dB) | test r | significant neurons |",
         "|---|---|---|---|---|---|---|",
     ]
-    dae_psnr = {r["region"]: r for r in references if r["kind"] == "dae"}
+    daes = {r["region"]: r for r in references if r["kind"] == "dae"}
     for region in regions:
         for ref in [r for r in references if r["region"] == region]:
             if ref["kind"] == "dae":
                 name, lam, psnr = "DAE", "0", _pm(ref["psnr"], ref["psnr_sd"], 2)
             elif ref["kind"] == "dae_probe":
-                dae = dae_psnr.get(region)
+                dae = daes.get(region)
                 name, lam = f"DAE + readout on h{ref['layer']} (frozen)", "0"
                 psnr = "n/a" if dae is None else f"{_pm(dae['psnr'], dae['psnr_sd'], 2)} (the DAE's)"
             else:
@@ -191,8 +202,9 @@ def write_sweep_report(folder: str | os.PathLike[str], output: str | os.PathLike
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} is not a folder; give the --output folder of `daenr-lite pretrain --lam ...`.")
-    table = sweep_table(sweep_rows(folder, dataset))
-    references = sweep_references(folder, dataset)
+    stored = _stored_rows(folder, dataset)
+    table = sweep_table(_dae_nr_rows(stored, folder, dataset))
+    references = _references(stored)
     target = Path(output) if output is not None else folder
     target.mkdir(parents=True, exist_ok=True)
     fig = plot_lam_sweep(table, references=references)
